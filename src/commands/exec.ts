@@ -1,0 +1,53 @@
+// `sep [OPTIONS] -- COMMAND [ARGS...]`: run one command when its turn comes.
+import { parseArgs } from "citty";
+import type { ConfigKey } from "../config.ts";
+import { resolveConfig } from "../config.ts";
+import { UsageError } from "../errors.ts";
+import { setVerbosity } from "../logger.ts";
+import { installInterruptHandlers } from "../core/interrupts.ts";
+import { runNow } from "../core/run-now.ts";
+import { checkFlags } from "./args.ts";
+import { flagToConfigKey, runOptions } from "./run-options.ts";
+
+/** Parses the run options in head and runs command; resolves to sep's exit code. */
+export async function runFromCli(head: string[], command: string[] | undefined): Promise<number> {
+  const positionals = checkFlags(head, runOptions, "sep");
+  if (command === undefined) {
+    const guess = positionals.length > 0 ? positionals.join(" ") : "COMMAND";
+    throw new UsageError(`missing "--" before the command`, `write it as: sep [OPTIONS] -- ${guess}`);
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected ${JSON.stringify(positionals[0])} before "--"`, `options go before "--", the command after it: sep [OPTIONS] -- COMMAND`);
+  }
+  if (command.length === 0) throw new UsageError(`no command after "--"`, "write it as: sep [OPTIONS] -- COMMAND [ARGS...]");
+
+  // Signals must be caught before anything waits or runs: an un-handled SIGINT would kill sep and
+  // leave its detached job running.
+  installInterruptHandlers();
+  const args = parseArgs(head, runOptions);
+  const flags: Partial<Record<ConfigKey, string>> = {};
+  for (const [flag, key] of Object.entries(flagToConfigKey)) {
+    const value = args[flag];
+    if (typeof value === "string") flags[key] = value;
+  }
+  const config = await resolveConfig({ cwd: process.cwd(), flags });
+  setVerbosity(args.verbose === true || config.verbose, args.quiet === true);
+
+  return runNow(config, {
+    argv: command,
+    cwd: process.cwd(),
+    name: typeof args.name === "string" ? args.name : undefined,
+    waitTimeoutMs: parseWaitTimeout(args["wait-timeout"]),
+    reportPath: typeof args.report === "string" ? args.report : undefined,
+  });
+}
+
+function parseWaitTimeout(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = typeof value === "string" && /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(seconds)) {
+    throw new UsageError(`--wait-timeout must be a number of seconds ≥ 0 (got ${JSON.stringify(value)} on the command line)`);
+  }
+  return seconds * 1000;
+}
+

@@ -1,0 +1,23 @@
+// The options every way of running a command accepts (`sep -- CMD`, `sep queue add -- CMD`).
+import type { ArgsDef } from "citty";
+import type { ConfigKey } from "../config.ts";
+
+export const runOptions = {
+  timeout: { type: "string", alias: "t", description: "Seconds the job may run (0 = no limit)", valueHint: "SECONDS" },
+  "memory-limit": { type: "string", alias: "m", description: "MB the job's whole process tree may use (0 = no limit)", valueHint: "MB" },
+  "check-interval": { type: "string", description: "Seconds between memory polls (fractions allowed)", valueHint: "SECONDS" },
+  "kill-grace": { type: "string", description: "Seconds between SIGTERM and SIGKILL", valueHint: "SECONDS" },
+  "wait-timeout": { type: "string", description: "Give up (exit 75) if the turn has not come after this many seconds", valueHint: "SECONDS" },
+  name: { type: "string", description: "Label for the job in records" },
+  report: { type: "string", description: "Also write the job record as JSON to this file", valueHint: "FILE" },
+  verbose: { type: "boolean", alias: "v", description: "Say what sep does, step by step" },
+  quiet: { type: "boolean", alias: "q", description: "Only warnings and errors from sep" },
+} as const satisfies ArgsDef;
+
+/** Flags that override configuration keys, as resolveConfig takes them. */
+export const flagToConfigKey: Record<string, ConfigKey> = {
+  timeout: "timeout",
+  "memory-limit": "memoryLimitMb",
+  "check-interval": "checkInterval",
+  "kill-grace": "killGrace",
+};

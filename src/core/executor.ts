@@ -1,0 +1,245 @@
+// Runs one job: spawn it detached, stream its output, race the time, memory and signal watchers,
+// and leave no process of its tree behind. The first reason to stop it wins and is recorded.
+import { closeSync, openSync, statSync, writeSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { decide, type JobEnding, type KillReason, signalName, type Verdict } from "./conclusion.ts";
+import { interrupted, onRepeatedInterrupt } from "./interrupts.ts";
+import { becomeSubreaper } from "./libc.ts";
+import { MemoryWatch } from "./memory.ts";
+import { descendants, isAlive, killTree, terminateTree, treeMemory } from "./process-tree.ts";
+import type { KilledProcess } from "./runs.ts";
+
+export const JOB_MARKER = "SEP_JOB_ID";
+
+export interface JobSpec {
+  id: string;
+  argv: string[];
+  cwd: string;
+  env: Record<string, string | undefined>;
+  /** 0 = no limit */
+  timeoutMs: number;
+  /** 0 = no limit */
+  memoryLimitBytes: number;
+  checkIntervalMs: number;
+  killGraceMs: number;
+  /** the job's output is also appended here; undefined = not logged */
+  logPath?: string;
+  /** called as soon as the job has a pid (= its process group id) */
+  onSpawn?(pid: number): void;
+  /** something was lost (log write failed, …); said once per kind */
+  onWarning?(message: string): void;
+}
+
+export interface JobResult {
+  verdict: Verdict;
+  ending: JobEnding;
+  startedAt: Date;
+  completedAt: Date;
+  peakMemoryBytes: number;
+  /** what the tree looked like when sep killed it */
+  kill?: { reason: string; measuredBytes?: number; processes: KilledProcess[] };
+  /** the message for a command that could not start (126/127) */
+  startupMessage?: string;
+}
+
+/** Where the job's output is copied besides the terminal; stops (and says so) at the first failure. */
+class LogFile {
+  private fd: number | undefined;
+  private bytes = 0;
+
+  constructor(
+    private readonly path: string | undefined,
+    private readonly warn: (message: string) => void,
+  ) {
+    if (!path) return;
+    try {
+      this.fd = openSync(path, "a", 0o600);
+    } catch (error) {
+      this.warn(`cannot open the job log ${path} (${(error as NodeJS.ErrnoException).code}); output goes only to the terminal`);
+    }
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.fd === undefined) return;
+    try {
+      for (let offset = 0; offset < chunk.length; ) offset += writeSync(this.fd, chunk, offset);
+      this.bytes += chunk.length;
+    } catch (error) {
+      this.warn(
+        `the job log ${this.path} is incomplete: writing failed after ${this.bytes} bytes (${(error as NodeJS.ErrnoException).code}); output still goes to the terminal`,
+      );
+      this.close();
+    }
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // nothing more to lose
+    }
+    this.fd = undefined;
+  }
+}
+
+/** Write all of chunk to fd, waiting out EAGAIN (a non-blocking pipe that is full). */
+async function writeAll(fd: number, chunk: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < chunk.length; ) {
+    try {
+      offset += writeSync(fd, chunk, offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
+      await Bun.sleep(1);
+    }
+  }
+}
+
+/**
+ * Copy a child stream to our own fd and the log, chunk by chunk as it arrives (no buffering until
+ * the end). If our reader went away (EPIPE), stop reading, so the command gets SIGPIPE as it would
+ * in a plain shell pipeline.
+ */
+async function pump(stream: ReadableStream<Uint8Array>, fd: number, log: LogFile): Promise<void> {
+  const reader = stream.getReader();
+  let forward = true;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      log.write(value);
+      if (!forward) continue;
+      try {
+        await writeAll(fd, value);
+      } catch {
+        forward = false;
+        await reader.cancel();
+        return;
+      }
+    }
+  } catch {
+    // the stream was cancelled after the job ended
+  }
+}
+
+type Resolved = { path: string } | { error: "not_found" | "not_executable"; message: string };
+
+/** Find argv[0] as execvp would, so a missing or unrunnable command gets 127/126 and a clear message. */
+function resolveCommand(command: string, cwd: string, env: Record<string, string | undefined>): Resolved {
+  const path = command.includes("/") ? (isAbsolute(command) ? command : resolve(cwd, command)) : Bun.which(command, { PATH: env.PATH ?? "", cwd });
+  if (!path) return { error: "not_found", message: `command not found: ${command}` };
+  try {
+    const stat = statSync(path);
+    if (stat.isDirectory()) return { error: "not_executable", message: `cannot run ${command}: it is a directory` };
+    if ((stat.mode & 0o111) === 0) return { error: "not_executable", message: `cannot run ${command}: permission denied (not executable)` };
+  } catch {
+    return { error: "not_found", message: `command not found: ${command}` };
+  }
+  return { path };
+}
+
+let subreaper: boolean | undefined;
+
+export async function runJob(spec: JobSpec): Promise<JobResult> {
+  const startedAt = new Date();
+  const warned = new Set<string>();
+  const warn = (message: string) => {
+    if (warned.has(message)) return;
+    warned.add(message);
+    spec.onWarning?.(message);
+  };
+  const failStart = (error: "not_found" | "not_executable", message: string): JobResult => {
+    const ending: JobEnding = { startupError: error, exitCode: null, signal: null };
+    return { verdict: decide(ending), ending, startedAt, completedAt: new Date(), peakMemoryBytes: 0, startupMessage: message };
+  };
+
+  const resolved = resolveCommand(spec.argv[0] ?? "", spec.cwd, spec.env);
+  if ("error" in resolved) return failStart(resolved.error, resolved.message);
+
+  // As subreaper, sep inherits the job's double-forked daemons, so walking sep's own descendants
+  // finds the whole tree, even processes that left the job's process group and session.
+  subreaper ??= becomeSubreaper();
+
+  const log = new LogFile(spec.logPath, warn);
+  let child: ReturnType<typeof spawnDetached>;
+  try {
+    child = spawnDetached(resolved.path, spec);
+  } catch (error) {
+    log.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    const problem = code === "ENOENT" ? "not_found" : "not_executable";
+    return failStart(problem, `cannot run ${spec.argv[0]}: ${code ?? (error as Error).message}`);
+  }
+  const pgid = child.pid;
+  spec.onSpawn?.(pgid);
+
+  let reason: KillReason | undefined;
+  let kill: JobResult["kill"];
+  let killing: Promise<unknown> | undefined;
+  const stopJob = (why: KillReason, snapshot?: { measuredBytes: number; processes: KilledProcess[] }) => {
+    if (reason) return; // first reason wins
+    reason = why;
+    kill = snapshot
+      ? { reason: why.kind, ...snapshot }
+      : { reason: why.kind === "interrupted" ? why.signal : why.kind, processes: treeMemory(descendants(process.pid)).processes };
+    killing = terminateTree({ pgid, rootPid: process.pid, leaderPid: pgid, graceMs: spec.killGraceMs });
+  };
+
+  const timer = spec.timeoutMs > 0 ? setTimeout(() => stopJob({ kind: "timeout" }), spec.timeoutMs) : undefined;
+  const memory = new MemoryWatch();
+  memory.start({
+    rootPid: process.pid,
+    limitBytes: spec.memoryLimitBytes,
+    intervalMs: spec.checkIntervalMs,
+    onExceeded: (info) => stopJob({ kind: "memory" }, { measuredBytes: info.measuredBytes, processes: info.processes }),
+  });
+  const onInterrupt = () => stopJob({ kind: "interrupted", signal: interrupted.reason });
+  if (interrupted.aborted) onInterrupt();
+  else interrupted.addEventListener("abort", onInterrupt, { once: true });
+  // A second Ctrl-C means "now": SIGKILL the whole tree without waiting out the grace period.
+  const offRepeat = onRepeatedInterrupt(() => killTree({ pgid, pids: descendants(process.pid), signal: "SIGKILL" }));
+
+  const pumps = Promise.all([pump(child.stdout, 1, log), pump(child.stderr, 2, log)]);
+  await child.exited;
+  clearTimeout(timer);
+  memory.sampleNow();
+  memory.stop();
+
+  // The leader is gone; whatever it left running (`cmd &`, daemons) dies now: TERM, grace, KILL.
+  const rest = descendants(process.pid).filter((pid) => pid !== pgid && isAlive(pid));
+  if (rest.length > 0 || killing) {
+    await killing;
+    await terminateTree({ pgid, rootPid: process.pid, leaderPid: pgid, graceMs: spec.killGraceMs });
+  }
+  // Output still buffered in the pipes is copied; a pipe held open by something we could not kill
+  // must not hang sep forever.
+  await Promise.race([pumps, Bun.sleep(2000)]);
+  log.close();
+  interrupted.removeEventListener("abort", onInterrupt);
+  offRepeat();
+
+  const signal = child.signalCode;
+  const ending: JobEnding = { reason, exitCode: child.exitCode, signal: typeof signal === "number" ? signalName(signal) : (signal ?? null) };
+  return {
+    verdict: decide(ending),
+    ending,
+    startedAt,
+    completedAt: new Date(),
+    peakMemoryBytes: memory.peakBytes,
+    kill,
+  };
+}
+
+function spawnDetached(path: string, spec: JobSpec) {
+  // detached: the job gets its own session and process group (setsid), so one kill(-pgid) reaches
+  // the whole group, and a Ctrl-C in the terminal reaches sep alone, which then stops the tree.
+  return Bun.spawn([path, ...spec.argv.slice(1)], {
+    argv0: spec.argv[0],
+    cwd: spec.cwd,
+    env: { ...spec.env, [JOB_MARKER]: spec.id },
+    detached: true,
+    stdin: "inherit",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+}

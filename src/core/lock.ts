@@ -1,0 +1,271 @@
+// Turn-taking: FIFO tickets and `slots` kernel-locked slots per scope, via flock(2).
+//
+// Why flock and not O_EXCL lock files: the kernel drops a flock when its holder dies, even by
+// SIGKILL, so there is never a stale lock to guess about. flock alone is not fair, so arrival order
+// comes from numbered tickets: each waiter holds a flock on its own ticket file (a dead waiter's
+// ticket is therefore detectable and skipped), and only the oldest live ticket may take a free slot.
+import { closeSync, readdirSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { SepError } from "../errors.ts";
+import { EINTR, errno, EWOULDBLOCK, libc, LOCK_EX, LOCK_NB, O_CLOEXEC, O_CREAT, O_NOFOLLOW, O_RDWR } from "./libc.ts";
+import { lockLayout } from "./paths.ts";
+import { ensurePrivateDir, readJson, unlinkSafe, writeFileAtomic, writeJsonAtomic } from "./store.ts";
+
+/** Who holds (or waits for) a turn; stored in ticket and slot files for status and cleanup. */
+export interface Holder {
+  pid: number;
+  /** start time of `pid` in clock ticks since boot, so a reused pid is not mistaken for the holder */
+  pidStartTime?: number;
+  runId: string;
+  jobId: string;
+  name: string;
+  argv: string[];
+  cwd: string;
+  /** where the holder's run records live (scopes may span projects) */
+  logDir: string;
+  createdAt: string;
+  startedAt?: string;
+  /** process group of the running job (its leader's pid); set once the job is spawned */
+  pgid?: number;
+  leaderStartTime?: number;
+}
+
+export interface WaitingInfo {
+  /** live tickets ahead of ours */
+  ahead: number;
+  /** current holders of the scope's slots */
+  holders: Holder[];
+}
+
+export interface Turn {
+  slot: number;
+  /** the record a crashed previous holder of this slot left behind: its processes may still run */
+  leftover?: Holder;
+  /** note the running job in the slot file, so a later sep can clean up after a crash of ours */
+  recordHolder(holder: Holder): void;
+  release(): void;
+}
+
+export class WaitTimeoutError extends SepError {
+  constructor(seconds: number) {
+    super("E_WAIT_TIMEOUT", `gave up waiting for a turn after ${seconds}s (--wait-timeout); nothing ran`, { exitCode: 75 });
+  }
+}
+
+export class WaitAbortedError extends Error {}
+
+const MIN_POLL_MS = 1;
+const MAX_POLL_MS = 10;
+
+function lockSymbols() {
+  const lib = libc();
+  if (!lib) {
+    throw new SepError("E_NO_FLOCK", "cannot load the C library to take kernel file locks", {
+      hint: "sep needs flock(2); this platform is not supported yet",
+    });
+  }
+  return lib;
+}
+
+/** open(2) with O_CLOEXEC (never leak the lock into a job) and O_NOFOLLOW (never follow a planted symlink). */
+function openLockFile(path: string): number {
+  const fd = lockSymbols().open(Buffer.from(`${path}\0`), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600);
+  if (fd < 0) throw new SepError("E_LOCK", `cannot open lock file ${path} (errno ${errno()})`);
+  return fd;
+}
+
+function tryLock(fd: number, path: string): boolean {
+  const lib = lockSymbols();
+  for (;;) {
+    if (lib.flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+    const code = errno();
+    if (code === EWOULDBLOCK) return false;
+    if (code !== EINTR) throw new SepError("E_LOCK", `flock failed on ${path} (errno ${code})`);
+  }
+}
+
+/** Blocking flock; only for locks held for microseconds (the ticket counter). */
+function lockBlocking(fd: number, path: string): void {
+  const lib = lockSymbols();
+  while (lib.flock(fd, LOCK_EX) !== 0) {
+    if (errno() !== EINTR) throw new SepError("E_LOCK", `flock failed on ${path} (errno ${errno()})`);
+  }
+}
+
+function closeFd(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
+
+interface Ticket {
+  name: string;
+  path: string;
+  fd: number;
+}
+
+/** Take the next ticket number and publish a locked ticket file for it. */
+function takeTicket(layout: ReturnType<typeof lockLayout>, holder: Holder): Ticket {
+  const counterFd = openLockFile(layout.ticketsLock);
+  try {
+    lockBlocking(counterFd, layout.ticketsLock);
+    let last = 0;
+    try {
+      last = Number.parseInt(readFileSync(layout.ticketCounter, "utf8"), 10) || 0;
+    } catch {
+      // first ticket in this scope
+    }
+    const name = `${String(last + 1).padStart(12, "0")}.json`;
+    writeFileAtomic(layout.ticketCounter, String(last + 1));
+    // Lock the ticket before it becomes visible (rename keeps the open file and its lock), so no
+    // one can see an unlocked ticket and take its owner for dead.
+    const temp = join(layout.ticketsDir, `.${name}.${process.pid}.tmp`);
+    const fd = openLockFile(temp);
+    tryLock(fd, temp);
+    writeSync(fd, JSON.stringify(holder));
+    const path = join(layout.ticketsDir, name);
+    renameSync(temp, path);
+    return { name, path, fd };
+  } finally {
+    closeFd(counterFd);
+  }
+}
+
+/** Is the ticket's owner alive? A ticket nobody holds a lock on belonged to a dead waiter: remove it. */
+function ticketIsLive(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openLockFile(path);
+  } catch {
+    return false;
+  }
+  try {
+    if (!tryLock(fd, path)) return true;
+    unlinkSafe(path);
+    return false;
+  } finally {
+    closeFd(fd); // releases our probe lock, never the owner's (flock belongs to the open file)
+  }
+}
+
+/** Live tickets ahead of ours; stops counting at `stopAt` (1 is enough to know we are not first). */
+function ticketsAhead(ticketsDir: string, mine: string, stopAt = Number.POSITIVE_INFINITY): number {
+  let names: string[];
+  try {
+    names = readdirSync(ticketsDir);
+  } catch {
+    return 0;
+  }
+  let ahead = 0;
+  for (const name of names.sort()) {
+    if (name >= mine || ahead >= stopAt) break;
+    if (!name.endsWith(".json") || name.startsWith(".")) continue;
+    if (ticketIsLive(join(ticketsDir, name))) ahead++;
+  }
+  return ahead;
+}
+
+/** Current slot holders of a scope, as recorded (for messages and status). */
+export function readHolders(lockDir: string, slots: number): Holder[] {
+  const layout = lockLayout(lockDir);
+  const holders: Holder[] = [];
+  for (let slot = 0; slot < slots; slot++) {
+    const holder = readJson<Holder>(layout.slotHolder(slot));
+    if (holder) holders.push(holder);
+  }
+  return holders;
+}
+
+export interface WaitForTurnOptions {
+  lockDir: string;
+  slots: number;
+  holder: Holder;
+  /** give up after this many ms (WaitTimeoutError, exit 75); undefined = wait as long as it takes */
+  waitTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** called once, when the turn does not come at the first try */
+  onWaiting?(info: WaitingInfo): void;
+}
+
+/**
+ * Wait until this invocation is the oldest live ticket and a slot is free; take the slot.
+ * Polls flock(LOCK_NB) with a 1→10 ms backoff: the event loop stays free for signals and timers,
+ * and a slot freed by a holder's exit (or death) is taken within ~10 ms.
+ */
+export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
+  const { lockDir, slots, holder } = options;
+  const layout = lockLayout(lockDir);
+  ensurePrivateDir(lockDir);
+  ensurePrivateDir(layout.ticketsDir);
+  ensurePrivateDir(layout.slotsDir);
+
+  const ticket = takeTicket(layout, holder);
+  const slotFds: (number | undefined)[] = new Array(slots);
+  const closeSlotFds = (keep?: number) => {
+    for (let slot = 0; slot < slots; slot++) {
+      const fd = slotFds[slot];
+      if (fd !== undefined && slot !== keep) closeFd(fd);
+    }
+  };
+  const dropTicket = () => {
+    unlinkSafe(ticket.path);
+    closeFd(ticket.fd);
+  };
+
+  const deadline = options.waitTimeoutMs === undefined ? undefined : Date.now() + options.waitTimeoutMs;
+  let delay = MIN_POLL_MS;
+  let announced = false;
+  try {
+    for (;;) {
+      if (options.signal?.aborted) throw new WaitAbortedError("wait aborted");
+      const first = ticketsAhead(layout.ticketsDir, ticket.name, 1) === 0;
+      if (first) {
+        for (let slot = 0; slot < slots; slot++) {
+          const path = layout.slotLock(slot);
+          const fd = (slotFds[slot] ??= openLockFile(path));
+          if (!tryLock(fd, path)) continue;
+          closeSlotFds(slot);
+          dropTicket();
+          return _turn(layout, slot, fd);
+        }
+      }
+      if (!announced) {
+        announced = true;
+        options.onWaiting?.({
+          ahead: first ? 0 : ticketsAhead(layout.ticketsDir, ticket.name),
+          holders: readHolders(lockDir, slots),
+        });
+      }
+      if (deadline !== undefined && Date.now() >= deadline) {
+        throw new WaitTimeoutError(Math.round((options.waitTimeoutMs ?? 0) / 100) / 10);
+      }
+      await Bun.sleep(deadline === undefined ? delay : Math.max(0, Math.min(delay, deadline - Date.now())));
+      delay = Math.min(MAX_POLL_MS, delay * 2);
+    }
+  } catch (error) {
+    closeSlotFds();
+    dropTicket();
+    throw error;
+  }
+}
+
+function _turn(layout: ReturnType<typeof lockLayout>, slot: number, fd: number): Turn {
+  // The previous holder deletes its slot file when it finishes; a file still here means it died
+  // without cleaning up, and its job's processes may still be running.
+  const holderPath = layout.slotHolder(slot);
+  const leftover = readJson<Holder>(holderPath);
+  let released = false;
+  return {
+    slot,
+    leftover,
+    recordHolder: (holder) => writeJsonAtomic(holderPath, holder),
+    release: () => {
+      if (released) return;
+      released = true;
+      unlinkSafe(holderPath);
+      closeFd(fd);
+    },
+  };
+}

@@ -1,0 +1,148 @@
+// Run and job records (DESIGN §6): created, updated and finished atomically; stale ones reconciled.
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readdirSync } from "node:fs";
+import type { Conclusion } from "./conclusion.ts";
+import { logLayout } from "./paths.ts";
+import { isAlive, processStartTime } from "./process-tree.ts";
+import { ensurePrivateDir, readJson, writeJsonAtomic } from "./store.ts";
+
+export type Status = "queued" | "in_progress" | "completed";
+
+export interface KilledProcess {
+  pid: number;
+  command: string;
+  rssBytes: number;
+}
+
+export interface JobRecord {
+  id: string;
+  runId: string;
+  /** 1-based position in its run */
+  n: number;
+  name: string;
+  argv: string[];
+  cwd: string;
+  status: Status;
+  conclusion: Conclusion | null;
+  exitCode: number | null;
+  signal: string | null;
+  queuedAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  durationMs: number | null;
+  peakMemoryBytes: number | null;
+  limits: { timeoutMs: number | null; memoryLimitBytes: number | null };
+  logPath: string;
+  kill?: { reason: string; measuredBytes?: number; processes: KilledProcess[] };
+  /** what was lost when sep could not write part of the record or log */
+  warnings?: string[];
+}
+
+export interface RunRecord {
+  id: string;
+  title: string;
+  status: Status;
+  conclusion: Conclusion | null;
+  exitCode: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  durationMs: number | null;
+  peakMemoryBytes: number | null;
+  /** the sep process that owns the run while it is not completed; how a dead owner is detected */
+  owner: { pid: number; startTime: number | null };
+  jobs: JobRecord[];
+}
+
+/** Run ids sort by creation time (UTC, ms) and never collide (random suffix). */
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").replace(".", "-").replace("Z", "");
+  return `${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
+export function jobId(runId: string, n: number): string {
+  return `${runId}.${n}`;
+}
+
+/** Writes one run's records. Every write is atomic; a reader never sees half a file. */
+export class RunWriter {
+  readonly layout;
+
+  constructor(
+    logDir: string,
+    readonly run: RunRecord,
+  ) {
+    this.layout = logLayout(logDir);
+  }
+
+  /** Create the run's directories and first records. Throws when the log dir is unusable. */
+  create(): void {
+    ensurePrivateDir(this.layout.runsDir);
+    mkdirSync(this.layout.jobsDir(this.run.id), { recursive: true, mode: 0o700 });
+    this.save();
+  }
+
+  jobLogPath(n: number): string {
+    return this.layout.jobLog(this.run.id, n);
+  }
+
+  /** Write the run record and every job record. */
+  save(): void {
+    for (const job of this.run.jobs) writeJsonAtomic(this.layout.jobRecord(this.run.id, job.n), job);
+    writeJsonAtomic(this.layout.runRecord(this.run.id), this.run);
+  }
+
+  saveJob(job: JobRecord): void {
+    writeJsonAtomic(this.layout.jobRecord(this.run.id, job.n), job);
+    writeJsonAtomic(this.layout.runRecord(this.run.id), this.run);
+  }
+}
+
+/** Roll the jobs' outcomes up into the run: the first failed job decides the run's exit code. */
+export function finishRun(run: RunRecord, completedAt: Date): void {
+  run.status = "completed";
+  run.completedAt = completedAt.toISOString();
+  run.durationMs = run.startedAt ? completedAt.getTime() - Date.parse(run.startedAt) : 0;
+  const peaks = run.jobs.map((job) => job.peakMemoryBytes ?? 0);
+  run.peakMemoryBytes = peaks.length ? Math.max(...peaks) : null;
+  const failed = run.jobs.find((job) => job.conclusion !== "success" && job.conclusion !== "skipped");
+  run.conclusion = failed?.conclusion ?? (run.jobs.every((job) => job.conclusion === "skipped") && run.jobs.length ? "skipped" : "success");
+  run.exitCode = failed ? (failed.exitCode ?? 1) : 0;
+}
+
+export function ownerAlive(owner: RunRecord["owner"]): boolean {
+  if (!isAlive(owner.pid)) return false;
+  return owner.startTime === null || processStartTime(owner.pid) === owner.startTime;
+}
+
+/**
+ * A run left queued or in progress by a sep that died (SIGKILL, power loss) is marked cancelled,
+ * with its unfinished jobs, so nothing shows as running forever. Returns true when it changed.
+ */
+export function reconcileRun(logDir: string, runId: string, now = new Date()): boolean {
+  const layout = logLayout(logDir);
+  const run = readJson<RunRecord>(layout.runRecord(runId));
+  if (!run || run.status === "completed" || !run.owner || ownerAlive(run.owner)) return false;
+  for (const job of run.jobs) {
+    if (job.status === "completed") continue;
+    job.status = "completed";
+    job.conclusion = job.startedAt ? "cancelled" : "skipped";
+    job.completedAt = now.toISOString();
+    job.durationMs = job.startedAt ? now.getTime() - Date.parse(job.startedAt) : null;
+    (job.warnings ??= []).push("the sep process running this job died; marked cancelled by a later sep");
+  }
+  finishRun(run, now);
+  run.conclusion = "cancelled";
+  writeJsonAtomic(layout.runRecord(runId), run);
+  for (const job of run.jobs) writeJsonAtomic(layout.jobRecord(runId, job.n), job);
+  return true;
+}
+
+/** Ids of all runs on disk, oldest first. */
+export function listRunIds(logDir: string): string[] {
+  try {
+    return readdirSync(logLayout(logDir).runsDir).filter((name) => !name.startsWith(".")).sort();
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,82 @@
+// State on disk: private directories, atomic JSON writes (temp + rename), tolerant reads.
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { constants } from "node:fs";
+import { SepError } from "../errors.ts";
+
+const uid = typeof process.getuid === "function" ? process.getuid() : -1;
+
+/**
+ * Create dir (and parents) with mode 0700 and check it is safe to write into: a real directory,
+ * not a symlink, owned by us. Logs may hold secrets a command printed, and another user's or a
+ * symlinked dir could redirect our writes.
+ */
+export function ensurePrivateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new SepError("E_STATE_DIR", `cannot create ${dir}: ${(error as NodeJS.ErrnoException).code ?? error}`, {
+      cause: error,
+      hint: "check the path and its permissions, or point the setting elsewhere (see `sep config`)",
+    });
+  }
+  const stat = lstatSync(dir);
+  if (stat.isSymbolicLink() || !stat.isDirectory()) {
+    throw new SepError("E_STATE_DIR", `refusing to use ${dir}: it is ${stat.isSymbolicLink() ? "a symlink" : "not a directory"}`, {
+      hint: "remove it, or point the setting at a real directory",
+    });
+  }
+  if (uid >= 0 && stat.uid !== uid) {
+    throw new SepError("E_STATE_DIR", `refusing to use ${dir}: it belongs to uid ${stat.uid}, not to you (uid ${uid})`, {
+      hint: "use a state directory of your own",
+    });
+  }
+}
+
+let tempCounter = 0;
+
+/**
+ * Write data to path atomically: a reader sees the old file or the new one, never half of one.
+ * O_EXCL|O_NOFOLLOW on the temp name means we never write through a planted symlink.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, options: { fsync?: boolean } = {}): void {
+  const temp = `${path}.${process.pid}.${++tempCounter}.tmp`;
+  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    const bytes = typeof data === "string" ? Buffer.from(data) : data;
+    for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
+    if (options.fsync) fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    unlinkSafe(temp);
+    throw error;
+  }
+  closeSync(fd);
+  try {
+    renameSync(temp, path);
+  } catch (error) {
+    unlinkSafe(temp);
+    throw error;
+  }
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Parse a JSON file; a missing, unreadable or malformed file is absent (undefined), never a crash. */
+export function readJson<T>(path: string): T | undefined {
+  try {
+    const value = JSON.parse(readFileSync(path, "utf8"));
+    return value !== null && typeof value === "object" ? (value as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function unlinkSafe(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
