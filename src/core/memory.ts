@@ -1,0 +1,118 @@
+// The memory poller: every interval, the RSS sum of a process tree; PSS to confirm a breach; the peak.
+import { descendants, treeMemory, treePss, type ProcessMemory } from "./process-tree.ts";
+
+export interface MemoryExceeded {
+  /** the PSS sum that confirmed the breach */
+  measuredBytes: number;
+  limitBytes: number;
+  /** the 5 biggest processes by RSS at that moment */
+  processes: ProcessMemory[];
+}
+
+export interface MemoryWatchOptions {
+  /** walk this pid's descendants (not the pid itself): sep's own pid, so the job and, with the subreaper, its escaped daemons */
+  rootPid: number;
+  /** 0 = no limit (the peak is still tracked) */
+  limitBytes: number;
+  intervalMs: number;
+  /** called at most once per start(), from the poll that confirmed the breach */
+  onExceeded?: (info: MemoryExceeded) => void;
+}
+
+export interface MemorySample {
+  /** Date.now() when taken */
+  at: number;
+  pids: number[];
+  rssBytes: number;
+  /** present only when the RSS sum passed the limit and PSS was read to confirm */
+  pssBytes?: number;
+  /** what this sample counts towards the peak: pssBytes when read, else rssBytes */
+  treeBytes: number;
+}
+
+/**
+ * Polls a process tree's memory on a setTimeout chain (a slow poll never stacks up behind itself).
+ *
+ * Per poll: descendants of rootPid, the sum of their RSS (statm). Only when that sum passes the limit
+ * is PSS (smaps_rollup) read, because it is expensive and PSS ≤ RSS: RSS counts copy-on-write pages
+ * once per sharer, so a forked worker pool would otherwise be killed far too early. The limit is
+ * exceeded only when the PSS sum also passes it.
+ */
+export class MemoryWatch {
+  /**
+   * The most the tree used, over all samples: each sample counts its RSS sum, or its PSS sum on
+   * samples where PSS was read (RSS over the limit). So a tree of many processes sharing pages
+   * never records a peak above the limit that it did not really use. With no limit PSS is never
+   * read, and the peak is the RSS sum.
+   */
+  peakBytes = 0;
+  /** the breach reported to onExceeded, once */
+  exceeded: MemoryExceeded | undefined;
+  lastSample: MemorySample | undefined;
+  samples = 0;
+  /** the last error a poll swallowed (polls never throw), for diagnostics */
+  lastError: unknown;
+
+  private options: MemoryWatchOptions | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private running = false;
+
+  /** Take one sample now, then one every intervalMs until stop(). */
+  start(options: MemoryWatchOptions): void {
+    this.stop();
+    this.options = options;
+    this.exceeded = undefined;
+    this.running = true;
+    this.tick();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * One sample now, outside the schedule — the final sample after the job's leader exits. It
+   * updates the peak but never calls onExceeded (the job is ending anyway). Never throws.
+   */
+  sampleNow(): MemorySample | undefined {
+    return this.sample(false);
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    if (!this.running || !this.options) return;
+    this.sample(true);
+    if (!this.running) return; // onExceeded may have stopped us
+    this.timer = setTimeout(() => this.tick(), Math.max(1, this.options.intervalMs));
+    // A forgotten watch must not keep sep alive; the job's own exit promise does that.
+    this.timer.unref?.();
+  }
+
+  private sample(checkLimit: boolean): MemorySample | undefined {
+    const options = this.options;
+    if (!options) return undefined;
+    try {
+      const pids = descendants(options.rootPid);
+      const { rssBytes } = treeMemory(pids, 0);
+      const sample: MemorySample = { at: Date.now(), pids, rssBytes, treeBytes: rssBytes };
+      const limit = options.limitBytes;
+      if (limit > 0 && rssBytes > limit) {
+        sample.pssBytes = treePss(pids);
+        sample.treeBytes = sample.pssBytes;
+      }
+      this.samples++;
+      this.lastSample = sample;
+      this.peakBytes = Math.max(this.peakBytes, sample.treeBytes);
+      if (checkLimit && sample.pssBytes !== undefined && sample.pssBytes > limit && !this.exceeded) {
+        this.exceeded = { measuredBytes: sample.pssBytes, limitBytes: limit, processes: treeMemory(pids, 5).processes };
+        options.onExceeded?.(this.exceeded);
+      }
+      return sample;
+    } catch (error) {
+      this.lastError = error;
+      return undefined;
+    }
+  }
+}
