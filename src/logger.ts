@@ -1,11 +1,24 @@
 // sep's own voice: tagged, and always on stderr, because stdout belongs to the command.
-import { createConsola } from "consola";
+import { createConsola, type ConsolaReporter } from "consola";
 
-export const logger = createConsola({
-  stdout: process.stderr,
-  stderr: process.stderr,
-  level: process.env.SEP_QUIET === "1" ? 1 : 3,
-}).withTag("sep");
+const LABELS: Record<string, string> = { fatal: "error", error: "error", warn: "warning" };
+const COLOURS: Record<string, string> = { error: "\x1b[31m", warning: "\x1b[33m" };
+
+/**
+ * One plain line per message, `sep: warning: …`, the way compilers and git speak: easy to grep in
+ * CI logs, no boxes or blank lines. Colour only when stderr is a terminal.
+ */
+const lineReporter: ConsolaReporter = {
+  log(entry) {
+    const label = LABELS[entry.type];
+    const text = entry.args.map((arg) => (arg instanceof Error ? arg.message : String(arg))).join(" ");
+    const colour = label && process.stderr.isTTY && !process.env.NO_COLOR ? COLOURS[label] : undefined;
+    const prefix = label ? (colour ? `${colour}${label}:\x1b[0m ` : `${label}: `) : "";
+    process.stderr.write(`sep: ${prefix}${text}\n`);
+  },
+};
+
+export const logger = createConsola({ level: 3, reporters: [lineReporter] });
 
 /** -v / VERBOSE=1 raises the level to debug; -q lowers it to warnings and errors. */
 export function setVerbosity(verbose: boolean, quiet: boolean): void {

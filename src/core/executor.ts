@@ -182,7 +182,10 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     kill = snapshot
       ? { reason: why.kind, ...snapshot }
       : { reason: why.kind === "interrupted" ? why.signal : why.kind, processes: treeMemory(descendants(process.pid)).processes };
-    killing = terminateTree({ pgid, rootPid: process.pid, leaderPid: pgid, graceMs: spec.killGraceMs });
+    // A tree over its memory limit gets SIGKILL at once: during a grace period it could go on
+    // allocating until the kernel's OOM killer picks a victim, maybe not of this job.
+    const graceMs = why.kind === "memory" ? 0 : spec.killGraceMs;
+    killing = terminateTree({ pgid, rootPid: process.pid, leaderPid: pgid, graceMs });
   };
 
   const timer = spec.timeoutMs > 0 ? setTimeout(() => stopJob({ kind: "timeout" }), spec.timeoutMs) : undefined;

@@ -30,6 +30,11 @@ export interface MemorySample {
   treeBytes: number;
 }
 
+/** The adaptive schedule's floor: a poll of a small tree costs ~0.05 ms, of 200 processes ~1.6 ms. */
+const MIN_DELAY_MS = 5;
+/** The second sample, while the growth rate is still unknown. */
+const FIRST_DELAY_MS = 50;
+
 /**
  * Polls a process tree's memory on a setTimeout chain (a slow poll never stacks up behind itself).
  *
@@ -83,11 +88,32 @@ export class MemoryWatch {
   private tick(): void {
     this.timer = undefined;
     if (!this.running || !this.options) return;
-    this.sample(true);
+    const previous = this.lastSample;
+    const current = this.sample(true);
     if (!this.running) return; // onExceeded may have stopped us
-    this.timer = setTimeout(() => this.tick(), Math.max(1, this.options.intervalMs));
+    this.timer = setTimeout(() => this.tick(), this.nextDelay(previous, current));
     // A forgotten watch must not keep sep alive; the job's own exit promise does that.
     this.timer.unref?.();
+  }
+
+  /**
+   * Poll sooner as the tree closes in on its limit. A fixed interval lets a fast allocator overshoot
+   * by a whole interval's worth (500 MB/s × 250 ms = 125 MB); instead, at the growth rate seen since
+   * the last sample, the next poll comes after half the time left before the limit would be
+   * crossed, never sooner than MIN_DELAY_MS. A flat or shrinking tree is polled every intervalMs.
+   */
+  private nextDelay(previous: MemorySample | undefined, current: MemorySample | undefined): number {
+    const { intervalMs, limitBytes } = this.options!;
+    if (!current) return intervalMs;
+    // Right after the start the growth rate is unknown: look again soon.
+    if (!previous) return Math.min(intervalMs, FIRST_DELAY_MS);
+    if (limitBytes <= 0) return intervalMs;
+    // The growth rate from RSS (every sample has it); the headroom from what counts against the
+    // limit (PSS once RSS has passed it), so a tree of shared pages is not polled in a frenzy.
+    const bytesPerMs = (current.rssBytes - previous.rssBytes) / Math.max(1, current.at - previous.at);
+    if (bytesPerMs <= 0) return intervalMs;
+    const msToLimit = (limitBytes - current.treeBytes) / bytesPerMs;
+    return Math.min(intervalMs, Math.max(MIN_DELAY_MS, msToLimit / 2));
   }
 
   private sample(checkLimit: boolean): MemorySample | undefined {
