@@ -1,17 +1,16 @@
 // `sep [OPTIONS] -- COMMAND [ARGS...]`: run one command when its turn comes.
-import { parseArgs } from "citty";
 import type { ConfigKey } from "../config.ts";
 import { resolveConfig } from "../config.ts";
 import { UsageError } from "../errors.ts";
 import { setVerbosity } from "../logger.ts";
 import { installInterruptHandlers } from "../core/interrupts.ts";
 import { runNow } from "../core/run-now.ts";
-import { checkFlags } from "./args.ts";
+import { parseFlags } from "./args.ts";
 import { flagToConfigKey, runOptions } from "./run-options.ts";
 
 /** Parses the run options in head and runs command; resolves to sep's exit code. */
 export async function runFromCli(head: string[], command: string[] | undefined): Promise<number> {
-  const positionals = checkFlags(head, runOptions, "sep");
+  const { values: args, positionals } = parseFlags(head, runOptions, "sep");
   if (command === undefined) {
     const guess = positionals.length > 0 ? positionals.join(" ") : "COMMAND";
     throw new UsageError(`missing "--" before the command`, `write it as: sep [OPTIONS] -- ${guess}`);
@@ -24,7 +23,6 @@ export async function runFromCli(head: string[], command: string[] | undefined):
   // Signals must be caught before anything waits or runs: an un-handled SIGINT would kill sep and
   // leave its detached job running.
   installInterruptHandlers();
-  const args = parseArgs(head, runOptions);
   const flags: Partial<Record<ConfigKey, string>> = {};
   for (const [flag, key] of Object.entries(flagToConfigKey)) {
     const value = args[flag];

@@ -63,11 +63,9 @@ export async function runNow(config: ResolvedConfig, options: RunNowOptions): Pr
     if (turn.leftover) await cleanUpAfter(turn.leftover, config);
     const job = newJobRecord(runId, id, name, options, config, createdAt);
     const run = newRunRecord(runId, name, job, createdAt);
-    const writer = openRecords(config, run);
     job.startedAt = run.startedAt = new Date().toISOString();
     job.status = run.status = "in_progress";
-    if (writer) job.logPath = writer.jobLogPath(1);
-    save(writer, job);
+    const writer = openRecords(config, run);
 
     logger.debug(`run ${runId}: starting ${JSON.stringify(options.argv)} in ${options.cwd}`);
     const result = await runJob({
@@ -178,10 +176,12 @@ function newRunRecord(runId: string, title: string, job: JobRecord, createdAt: D
  */
 function openRecords(config: ResolvedConfig, run: RunRecord): RunWriter | undefined {
   const writer = new RunWriter(config.logDir, run);
+  for (const job of run.jobs) job.logPath = writer.jobLogPath(job.n);
   try {
     writer.create();
     return writer;
   } catch (error) {
+    for (const job of run.jobs) job.logPath = "";
     if (error instanceof SepError && error.code === "E_STATE_DIR" && /refusing/.test(error.message)) throw error;
     logger.warn(`cannot write run records under ${config.logDir} (${errorMessage(error)}); this run will not be recorded and its output not logged`);
     return undefined;

@@ -1,6 +1,6 @@
 // State on disk: private directories, atomic JSON writes (temp + rename), tolerant reads.
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { constants } from "node:fs";
+import { constants, type Stats } from "node:fs";
 import { SepError } from "../errors.ts";
 
 const uid = typeof process.getuid === "function" ? process.getuid() : -1;
@@ -12,6 +12,13 @@ const uid = typeof process.getuid === "function" ? process.getuid() : -1;
  */
 export function ensurePrivateDir(dir: string): void {
   try {
+    // The common case, on every run: the dir exists; one lstat checks it.
+    _checkPrivateDir(dir, lstatSync(dir));
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw new SepError("E_STATE_DIR", `cannot create ${dir}: ${(error as NodeJS.ErrnoException).code ?? error}`, {
@@ -19,7 +26,10 @@ export function ensurePrivateDir(dir: string): void {
       hint: "check the path and its permissions, or point the setting elsewhere (see `sep config`)",
     });
   }
-  const stat = lstatSync(dir);
+  _checkPrivateDir(dir, lstatSync(dir));
+}
+
+function _checkPrivateDir(dir: string, stat: Stats): void {
   if (stat.isSymbolicLink() || !stat.isDirectory()) {
     throw new SepError("E_STATE_DIR", `refusing to use ${dir}: it is ${stat.isSymbolicLink() ? "a symlink" : "not a directory"}`, {
       hint: "remove it, or point the setting at a real directory",
