@@ -62,8 +62,11 @@ class LogFile {
   write(chunk: Uint8Array): void {
     if (this.fd === undefined) return;
     try {
-      for (let offset = 0; offset < chunk.length; ) offset += writeSync(this.fd, chunk, offset);
-      this.bytes += chunk.length;
+      for (let offset = 0; offset < chunk.length; ) {
+        const written = writeSync(this.fd, chunk, offset);
+        offset += written;
+        this.bytes += written;
+      }
     } catch (error) {
       this.warn(
         `the job log ${this.path} is incomplete: writing failed after ${this.bytes} bytes (${(error as NodeJS.ErrnoException).code}); output still goes to the terminal`,
@@ -228,7 +231,9 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     ending,
     startedAt,
     completedAt: new Date(),
-    peakMemoryBytes: memory.peakBytes,
+    // The kernel's own high-water mark of the leader (wait4 rusage) covers a job too short for
+    // any poll to see; the poller's figure covers the rest of the tree.
+    peakMemoryBytes: Math.max(memory.peakBytes, child.resourceUsage()?.maxRSS ?? 0),
     kill,
   };
 }

@@ -182,7 +182,7 @@ function openRecords(config: ResolvedConfig, run: RunRecord): RunWriter | undefi
     return writer;
   } catch (error) {
     for (const job of run.jobs) job.logPath = "";
-    if (error instanceof SepError && error.code === "E_STATE_DIR" && /refusing/.test(error.message)) throw error;
+    if (error instanceof SepError && error.code === "E_UNSAFE_STATE_DIR") throw error;
     logger.warn(`cannot write run records under ${config.logDir} (${errorMessage(error)}); this run will not be recorded and its output not logged`);
     return undefined;
   }

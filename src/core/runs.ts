@@ -77,6 +77,9 @@ export class RunWriter {
 
   /** Create the run's directories and first records. Throws when the log dir is unusable. */
   create(): void {
+    // The log dir itself is checked, not only runs/ inside it: lstat of logs/runs would follow a
+    // symlinked logs/ without noticing.
+    ensurePrivateDir(this.layout.dir);
     ensurePrivateDir(this.layout.runsDir);
     mkdirSync(this.layout.jobsDir(this.run.id), { recursive: true, mode: 0o700 });
     this.save();

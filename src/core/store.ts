@@ -30,13 +30,18 @@ export function ensurePrivateDir(dir: string): void {
 }
 
 function _checkPrivateDir(dir: string, stat: Stats): void {
-  if (stat.isSymbolicLink() || !stat.isDirectory()) {
-    throw new SepError("E_STATE_DIR", `refusing to use ${dir}: it is ${stat.isSymbolicLink() ? "a symlink" : "not a directory"}`, {
-      hint: "remove it, or point the setting at a real directory",
+  if (stat.isSymbolicLink()) {
+    throw new SepError("E_UNSAFE_STATE_DIR", `refusing to use ${dir}: it is a symlink`, {
+      hint: "remove the symlink, or point the setting at a real directory of your own",
+    });
+  }
+  if (!stat.isDirectory()) {
+    throw new SepError("E_STATE_DIR", `cannot use ${dir}: it is not a directory`, {
+      hint: "remove it, or point the setting at a directory",
     });
   }
   if (uid >= 0 && stat.uid !== uid) {
-    throw new SepError("E_STATE_DIR", `refusing to use ${dir}: it belongs to uid ${stat.uid}, not to you (uid ${uid})`, {
+    throw new SepError("E_UNSAFE_STATE_DIR", `refusing to use ${dir}: it belongs to uid ${stat.uid}, not to you (uid ${uid})`, {
       hint: "use a state directory of your own",
     });
   }
