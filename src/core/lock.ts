@@ -56,6 +56,8 @@ export class WaitAbortedError extends Error {}
 
 const MIN_POLL_MS = 1;
 const MAX_POLL_MS = 10;
+/** A waiter n tickets back polls every n × MAX_POLL_MS at most, up to this n. */
+const MAX_POSITION_SLOWDOWN = 10;
 
 function lockSymbols() {
   const lib = libc();
@@ -215,12 +217,13 @@ export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
   };
 
   const deadline = options.waitTimeoutMs === undefined ? undefined : Date.now() + options.waitTimeoutMs;
-  let delay = MIN_POLL_MS;
+  let delay = MIN_POLL_MS / 2;
   let announced = false;
   try {
     for (;;) {
       if (options.signal?.aborted) throw new WaitAbortedError("wait aborted");
-      const first = ticketsAhead(layout.ticketsDir, ticket.name, 1) === 0;
+      const ahead = ticketsAhead(layout.ticketsDir, ticket.name, MAX_POSITION_SLOWDOWN);
+      const first = ahead === 0;
       if (first) {
         for (let slot = 0; slot < slots; slot++) {
           const path = layout.slotLock(slot);
@@ -234,15 +237,18 @@ export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
       if (!announced) {
         announced = true;
         options.onWaiting?.({
-          ahead: first ? 0 : ticketsAhead(layout.ticketsDir, ticket.name),
+          ahead: ahead < MAX_POSITION_SLOWDOWN ? ahead : ticketsAhead(layout.ticketsDir, ticket.name),
           holders: readHolders(lockDir, slots),
         });
       }
       if (deadline !== undefined && Date.now() >= deadline) {
         throw new WaitTimeoutError(Math.round((options.waitTimeoutMs ?? 0) / 100) / 10);
       }
+      // Only the first ticket can take a slot; the ones behind it poll less often the further
+      // back they are, so a long queue of waiters does not keep the CPU busy reading tickets/.
+      const ceiling = MAX_POLL_MS * Math.max(1, ahead);
+      delay = Math.min(ceiling, delay * 2);
       await Bun.sleep(deadline === undefined ? delay : Math.max(0, Math.min(delay, deadline - Date.now())));
-      delay = Math.min(MAX_POLL_MS, delay * 2);
     }
   } catch (error) {
     closeSlotFds();
