@@ -24,6 +24,8 @@ export interface JobSpec {
   killGraceMs: number;
   /** the job's output is also appended here; undefined = not logged */
   logPath?: string;
+  /** stops the job from outside (pipeline timeout, `sep queue stop`); its reason is a KillReason */
+  abort?: AbortSignal;
   /** called as soon as the job has a pid (= its process group id) */
   onSpawn?(pid: number): void;
   /** something was lost (log write failed, …); said once per kind */
@@ -202,6 +204,9 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   const onInterrupt = () => stopJob({ kind: "interrupted", signal: interrupted.reason });
   if (interrupted.aborted) onInterrupt();
   else interrupted.addEventListener("abort", onInterrupt, { once: true });
+  const onAbort = () => stopJob(spec.abort?.reason as KillReason);
+  if (spec.abort?.aborted) onAbort();
+  else spec.abort?.addEventListener("abort", onAbort, { once: true });
   // A second Ctrl-C means "now": SIGKILL the whole tree without waiting out the grace period.
   const offRepeat = onRepeatedInterrupt(() => killTree({ pgid, pids: descendants(process.pid), signal: "SIGKILL" }));
 
@@ -222,6 +227,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   await Promise.race([pumps, Bun.sleep(2000)]);
   log.close();
   interrupted.removeEventListener("abort", onInterrupt);
+  spec.abort?.removeEventListener("abort", onAbort);
   offRepeat();
 
   const signal = child.signalCode;

@@ -75,14 +75,13 @@ export class RunWriter {
     this.layout = logLayout(logDir);
   }
 
-  /** Create the run's directories and first records. Throws when the log dir is unusable. */
+  /** Create the run's directories (the caller then saves). Throws when the log dir is unusable. */
   create(): void {
     // The log dir itself is checked, not only runs/ inside it: lstat of logs/runs would follow a
     // symlinked logs/ without noticing.
     ensurePrivateDir(this.layout.dir);
     ensurePrivateDir(this.layout.runsDir);
     mkdirSync(this.layout.jobsDir(this.run.id), { recursive: true, mode: 0o700 });
-    this.save();
   }
 
   jobLogPath(n: number): string {
@@ -126,6 +125,14 @@ export function reconcileRun(logDir: string, runId: string, now = new Date()): b
   const layout = logLayout(logDir);
   const run = readJson<RunRecord>(layout.runRecord(runId));
   if (!run || run.status === "completed" || !run.owner || ownerAlive(run.owner)) return false;
+  markAbandoned(run, now);
+  writeJsonAtomic(layout.runRecord(runId), run);
+  for (const job of run.jobs) writeJsonAtomic(layout.jobRecord(runId, job.n), job);
+  return true;
+}
+
+/** In memory: close a run whose owner died; its unfinished jobs become cancelled (or skipped). */
+export function markAbandoned(run: RunRecord, now = new Date()): void {
   for (const job of run.jobs) {
     if (job.status === "completed") continue;
     job.status = "completed";
@@ -136,9 +143,6 @@ export function reconcileRun(logDir: string, runId: string, now = new Date()): b
   }
   finishRun(run, now);
   run.conclusion = "cancelled";
-  writeJsonAtomic(layout.runRecord(runId), run);
-  for (const job of run.jobs) writeJsonAtomic(layout.jobRecord(runId, job.n), job);
-  return true;
 }
 
 /** Ids of all runs on disk, oldest first. */

@@ -1,0 +1,240 @@
+// One job of a run, from waiting for its turn to its final record: shared by `sep -- CMD` (a run of
+// one job) and `sep queue start` (a run of every stored job).
+import { basename } from "node:path";
+import type { ResolvedConfig } from "../config.ts";
+import { errorMessage } from "../errors.ts";
+import { logger } from "../logger.ts";
+import { type Conclusion, type KillReason, signalNumber } from "./conclusion.ts";
+import { type JobResult, runJob } from "./executor.ts";
+import { interrupted, interruptSignal } from "./interrupts.ts";
+import { killLeftovers } from "./leftovers.ts";
+import { type Holder, type Turn, WaitAbortedError, waitForTurn } from "./lock.ts";
+import { processStartTime } from "./process-tree.ts";
+import { type JobRecord, reconcileRun, type RunRecord, type RunWriter } from "./runs.ts";
+
+/** The limits one job runs under: the configuration's, or the job's own (stored by `queue add`). */
+export interface JobLimits {
+  timeoutMs: number;
+  memoryLimitBytes: number;
+  checkIntervalMs: number;
+  killGraceMs: number;
+}
+
+/** Per-job values a user can give on the command line; undefined = the configuration's. */
+export interface JobOverrides {
+  timeout?: number;
+  memoryLimitMb?: number;
+  checkInterval?: number;
+  killGrace?: number;
+}
+
+export function jobLimits(config: ResolvedConfig, overrides: JobOverrides = {}): JobLimits {
+  return {
+    timeoutMs: (overrides.timeout ?? config.timeout) * 1000,
+    memoryLimitBytes: (overrides.memoryLimitMb ?? config.memoryLimitMb) * 1024 * 1024,
+    checkIntervalMs: (overrides.checkInterval ?? config.checkInterval) * 1000,
+    killGraceMs: (overrides.killGrace ?? config.killGrace) * 1000,
+  };
+}
+
+export function newJobRecord(fields: { runId: string; n: number; name: string; argv: string[]; cwd: string; queuedAt: Date; limits: JobLimits }): JobRecord {
+  const { limits } = fields;
+  return {
+    id: `${fields.runId}.${fields.n}`,
+    runId: fields.runId,
+    n: fields.n,
+    name: fields.name,
+    argv: fields.argv,
+    cwd: fields.cwd,
+    status: "queued",
+    conclusion: null,
+    exitCode: null,
+    signal: null,
+    queuedAt: fields.queuedAt.toISOString(),
+    startedAt: null,
+    completedAt: null,
+    durationMs: null,
+    peakMemoryBytes: null,
+    limits: {
+      timeoutMs: limits.timeoutMs > 0 ? limits.timeoutMs : null,
+      memoryLimitBytes: limits.memoryLimitBytes > 0 ? limits.memoryLimitBytes : null,
+    },
+    logPath: "",
+  };
+}
+
+/** A job that never ran (skipped after a failure, the pipeline timeout, or a stop). */
+export function concludeUnrun(job: JobRecord, conclusion: Extract<Conclusion, "skipped" | "cancelled">, now = new Date()): void {
+  job.status = "completed";
+  job.conclusion = conclusion;
+  job.completedAt = now.toISOString();
+}
+
+export interface JobInTurnOptions {
+  config: ResolvedConfig;
+  run: RunRecord;
+  job: JobRecord;
+  limits: JobLimits;
+  /** the run's records, once they exist: called when the turn has come, before the job starts */
+  records(): RunWriter | undefined;
+  waitTimeoutMs?: number;
+  /** stops the job from outside; its reason is a KillReason */
+  abort?: AbortSignal;
+}
+
+export type JobInTurnOutcome =
+  | { ran: true; exitCode: number; result: JobResult }
+  | { ran: false; exitCode: number; why: "interrupted" | "aborted" };
+
+/**
+ * Wait for the turn, clean up after a crashed previous holder, run the job, record it, release the
+ * slot. A WaitTimeoutError (exit 75) propagates to the caller; nothing ran then.
+ */
+export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurnOutcome> {
+  const { config, run, job, limits } = options;
+  const holder: Holder = {
+    pid: process.pid,
+    pidStartTime: processStartTime(process.pid) ?? undefined,
+    runId: run.id,
+    jobId: job.id,
+    name: job.name,
+    argv: job.argv,
+    cwd: job.cwd,
+    logDir: config.logDir,
+    createdAt: job.queuedAt,
+  };
+
+  // Either stop — a signal to sep, or the caller's abort — also ends a wait for the turn.
+  const waitSignal = options.abort ? AbortSignal.any([interrupted, options.abort]) : interrupted;
+  let turn: Turn;
+  try {
+    turn = await waitForTurn({
+      lockDir: config.lockDir,
+      slots: config.slots,
+      holder,
+      waitTimeoutMs: options.waitTimeoutMs,
+      signal: waitSignal,
+      onWaiting: ({ ahead, holders }) => logger.info(describeWait(ahead, holders)),
+    });
+  } catch (error) {
+    if (!(error instanceof WaitAbortedError)) throw error;
+    const signal = interruptSignal();
+    if (signal) {
+      logger.warn(`interrupted by ${signal} while waiting for a turn; ${job.name} did not run`);
+      return { ran: false, exitCode: 128 + signalNumber(signal), why: "interrupted" };
+    }
+    const reason = options.abort?.reason as KillReason | undefined;
+    return { ran: false, exitCode: reason?.kind === "pipeline_timeout" || reason?.kind === "timeout" ? 124 : 1, why: "aborted" };
+  }
+
+  try {
+    if (turn.leftover) await cleanUpAfter(turn.leftover, config);
+    job.startedAt = new Date().toISOString();
+    job.status = "in_progress";
+    run.startedAt ??= job.startedAt;
+    run.status = "in_progress";
+    const writer = options.records();
+    if (writer) job.logPath = writer.jobLogPath(job.n);
+    save(writer, job);
+
+    logger.debug(`run ${run.id} job ${job.n}: starting ${JSON.stringify(job.argv)} in ${job.cwd}`);
+    const result = await runJob({
+      id: job.id,
+      argv: job.argv,
+      cwd: job.cwd,
+      env: process.env,
+      ...limits,
+      abort: options.abort,
+      logPath: writer ? job.logPath : undefined,
+      onSpawn: (pid) => {
+        holder.pgid = pid;
+        holder.leaderStartTime = processStartTime(pid) ?? undefined;
+        holder.startedAt = job.startedAt ?? undefined;
+        turn.recordHolder(holder);
+      },
+      onWarning: (message) => {
+        logger.warn(message);
+        (job.warnings ??= []).push(message);
+      },
+    });
+    completeJob(job, result);
+    save(writer, job);
+    say(job, result);
+    return { ran: true, exitCode: result.verdict.exitCode, result };
+  } finally {
+    turn.release();
+  }
+}
+
+function describeWait(ahead: number, holders: Holder[]): string {
+  const running = holders.map((h) => `${h.name} (pid ${h.pid}${h.startedAt ? `, running ${ago(h.startedAt)}` : ""})`);
+  const queue = ahead > 0 ? `; ${ahead} ${ahead === 1 ? "invocation" : "invocations"} ahead of this one` : "";
+  return running.length > 0 ? `waiting for ${running.join(", ")} to finish${queue}` : `waiting for a turn${queue}`;
+}
+
+function ago(iso: string): string {
+  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  return seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m${seconds % 60}s`;
+}
+
+/** The previous holder of our slot died without cleaning up: kill what it left, close its run. */
+async function cleanUpAfter(leftover: Holder, config: ResolvedConfig): Promise<void> {
+  const killed = await killLeftovers(leftover, config.killGrace * 1000);
+  if (killed.length > 0) {
+    logger.warn(
+      `the previous holder (sep pid ${leftover.pid}, ${leftover.name}) died and left ${killed.length} process(es) running: killed ${killed.join(", ")}`,
+    );
+  }
+  try {
+    if (reconcileRun(leftover.logDir, leftover.runId)) logger.warn(`run ${leftover.runId} was left in progress by a dead sep; marked cancelled`);
+  } catch (error) {
+    logger.warn(`could not mark run ${leftover.runId} cancelled: ${errorMessage(error)}`);
+  }
+}
+
+export function save(writer: RunWriter | undefined, job: JobRecord): void {
+  if (!writer) return;
+  try {
+    writer.saveJob(job);
+  } catch (error) {
+    logger.warn(`could not write the record of job ${job.id} (${errorMessage(error)}); its last state is lost`);
+  }
+}
+
+function completeJob(job: JobRecord, result: JobResult): void {
+  job.status = "completed";
+  job.conclusion = result.verdict.conclusion;
+  job.exitCode = result.verdict.exitCode;
+  job.signal = result.ending.signal;
+  job.startedAt = result.startedAt.toISOString();
+  job.completedAt = result.completedAt.toISOString();
+  job.durationMs = result.completedAt.getTime() - result.startedAt.getTime();
+  job.peakMemoryBytes = result.peakMemoryBytes;
+  if (result.kill) job.kill = result.kill;
+}
+
+/** One line for anything that was not a plain exit of the command. */
+function say(job: JobRecord, result: JobResult): void {
+  const mb = (bytes: number | undefined) => `${Math.round((bytes ?? 0) / 1024 / 1024)} MB`;
+  const command = basename(job.argv[0] ?? "");
+  if (result.startupMessage) logger.error(result.startupMessage);
+  switch (job.conclusion) {
+    case "timed_out":
+      logger.error(
+        job.kill?.reason === "pipeline_timeout"
+          ? `the pipeline timeout passed while ${command} ran: killed its process tree (exit 124)`
+          : `${command} hit the time limit of ${(job.limits.timeoutMs ?? 0) / 1000}s: killed its process tree (exit 124)`,
+      );
+      break;
+    case "memory_exceeded": {
+      const top = (job.kill?.processes ?? []).slice(0, 3).map((p) => `${p.pid} ${p.command.slice(0, 60)} ${mb(p.rssBytes)}`);
+      logger.error(
+        `${command} used ${mb(job.kill?.measuredBytes)}, over the memory limit of ${mb(job.limits.memoryLimitBytes ?? 0)}: killed its process tree (exit 137)${top.length ? `; largest: ${top.join("; ")}` : ""}`,
+      );
+      break;
+    }
+    case "cancelled":
+      logger.warn(`${command} was stopped (${job.kill?.reason ?? "a signal"}): killed its process tree; marked cancelled`);
+      break;
+  }
+}
