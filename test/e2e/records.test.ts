@@ -3,7 +3,7 @@
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanupAll, ensureBinary, FIXTURES, MB, onlyRun, py, runIds, runSep, sepEnv, tempDir, tempProject } from "./helpers.ts";
+import { cleanupAll, ensureBinary, FIXTURES, MB, onlyRun, py, readRun, runIds, runSep, sepEnv, tempDir, tempProject } from "./helpers.ts";
 
 beforeAll(() => ensureBinary(), 300_000);
 afterEach(() => cleanupAll());
@@ -82,20 +82,25 @@ test("the same shared-pages tree really does pass the limit in RSS (so the test 
 }, 60_000);
 
 describe("every job record has peakMemoryBytes > 0", () => {
-  const cases: Array<[string, string[]]> = [
-    ["true", ["true"]],
-    ["a failing command", ["false"]],
-    ["a short sleep", ["sleep", "0.5"]],
-    ["python", py("print(1)")],
-    ["a 30 MB allocation", ["python3", join(FIXTURES, "alloc.py"), "30", "0", "1"]],
+  // Short commands are run several times: a job that ends before the first poll must still get a peak.
+  const cases: Array<[string, string[], number]> = [
+    ["true (×10)", ["true"], 10],
+    ["a failing command (×10)", ["false"], 10],
+    ["a missing-file error (×5)", ["cat", "/nonexistent-sep-e2e"], 5],
+    ["a short sleep", ["sleep", "0.5"], 1],
+    ["python", py("print(1)"), 1],
+    ["a 30 MB allocation", ["python3", join(FIXTURES, "alloc.py"), "30", "0", "1"], 1],
   ];
-  for (const [name, argv] of cases) {
+  for (const [name, argv, times] of cases) {
     test(name, async () => {
       const dir = tempProject();
-      await runSep(["--", ...argv], { cwd: dir });
-      const { job, run } = onlyRun(join(dir, "logs"));
-      expect(job.peakMemoryBytes).toBeGreaterThan(0);
-      expect(run.peakMemoryBytes).toBeGreaterThan(0);
+      for (let i = 0; i < times; i++) await runSep(["--", ...argv], { cwd: dir });
+      const ids = runIds(join(dir, "logs"));
+      expect(ids.length).toBe(times);
+      for (const id of ids) {
+        const { job, run } = readRun(join(dir, "logs"), id);
+        expect({ id, job: job.peakMemoryBytes > 0, run: run.peakMemoryBytes > 0 }).toEqual({ id, job: true, run: true });
+      }
     }, 30_000);
   }
 
