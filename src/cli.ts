@@ -1,5 +1,6 @@
 // Entry point: split argv at the first "--", dispatch, and turn every SepError into a message on
 // stderr and its exit code. Everything after "--" is the command's argv, byte for byte.
+import type { CommandDef } from "citty";
 import { VERSION } from "./version.ts";
 
 const HELP_FLAGS = new Set(["--help", "-h"]);
@@ -15,17 +16,10 @@ async function cli(raw: string[]): Promise<number> {
   }
 
   const { main, subCommands } = await import("./main.ts");
-  const first = head[0];
+  const words = legacySpelling(head);
+  const first = words[0];
   if (first && Object.hasOwn(subCommands, first)) {
-    const { runCommand, renderUsage } = await import("citty");
-    const sub = await subCommands[first]!();
-    if (head.slice(1).some((t) => HELP_FLAGS.has(t))) {
-      const usage = await renderUsage(sub, main);
-      process.stdout.write(`${process.stdout.isTTY ? usage : stripAnsi(usage)}\n`);
-      return 0;
-    }
-    const result = await runCommand(sub, { rawArgs: head.slice(1), data: { command } });
-    return typeof result.result === "number" ? result.result : 0;
+    return runSubcommand(main, await subCommands[first]!(), words.slice(1), command, `sep ${first}`);
   }
 
   if (head.some((t) => HELP_FLAGS.has(t)) || (head.length === 0 && command === undefined)) {
@@ -39,6 +33,69 @@ async function cli(raw: string[]): Promise<number> {
 
   const exec = await import("./commands/exec.ts");
   return exec.runFromCli(head, command);
+}
+
+/**
+ * The bash original's flags, so old workflows migrate by renaming the script. (There,
+ * `sep_queue.sh -- CMD` only queued; `sep -- CMD` runs it at once, so a trailing `--queue-start`
+ * finds nothing left to do: correct either way, never green without running anything.)
+ */
+const LEGACY: Record<string, string[]> = {
+  "--queue-start": ["queue", "start"],
+  "--queue-status": ["queue", "status"],
+  "--queue-pause": ["queue", "pause"],
+  "--queue-resume": ["queue", "resume"],
+  "--queue-stop": ["queue", "stop"],
+  "--clear-queue": ["queue", "clear"],
+};
+
+function legacySpelling(head: string[]): string[] {
+  const index = head.findIndex((word) => Object.hasOwn(LEGACY, word));
+  if (index < 0) return head;
+  return [...LEGACY[head[index]!]!, ...head.slice(0, index), ...head.slice(index + 1)];
+}
+
+/**
+ * Walk down nested subcommands (`queue add`, `run view`), check the leaf's flags strictly, and run
+ * it with the command after "--" as data. The leaf's return value is sep's exit code.
+ */
+async function runSubcommand(main: CommandDef<any>, group: CommandDef<any>, words: string[], command: string[] | undefined, path: string): Promise<number> {
+  const { renderUsage, runCommand } = await import("citty");
+  let parent: CommandDef<any> = main;
+  let leaf: CommandDef<any> = group;
+  let rest = words;
+  for (;;) {
+    const children = (await resolve(leaf.subCommands)) as Record<string, Resolvable<CommandDef>> | undefined;
+    const name = rest[0];
+    if (!children) break;
+    if (!name || !Object.hasOwn(children, name)) {
+      const usage = await renderUsage(leaf, parent);
+      const help = rest.some((t) => HELP_FLAGS.has(t));
+      (help ? process.stdout : process.stderr).write(`${stripAnsi(usage)}\n`);
+      if (help) return 0;
+      const { UsageError } = await import("./errors.ts");
+      throw new UsageError(name ? `unknown command ${path} ${name}` : `${path} needs a subcommand`, `see \`${path} --help\``);
+    }
+    parent = leaf;
+    leaf = await resolve(children[name]!);
+    path = `${path} ${name}`;
+    rest = rest.slice(1);
+  }
+  if (rest.some((t) => HELP_FLAGS.has(t))) {
+    const usage = await renderUsage(leaf, parent);
+    process.stdout.write(`${process.stdout.isTTY ? usage : stripAnsi(usage)}\n`);
+    return 0;
+  }
+  const { parseFlags } = await import("./commands/args.ts");
+  parseFlags(rest, (await resolve(leaf.args)) ?? {}, path);
+  const result = await runCommand(leaf, { rawArgs: rest, data: { command, path } });
+  return typeof result.result === "number" ? result.result : 0;
+}
+
+type Resolvable<T> = T | Promise<T> | (() => T) | (() => Promise<T>);
+
+async function resolve<T>(value: Resolvable<T>): Promise<T> {
+  return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
 }
 
 function stripAnsi(text: string): string {

@@ -35,17 +35,17 @@ export async function runFromCli(head: string[], command: string[] | undefined):
     argv: command,
     cwd: process.cwd(),
     name: typeof args.name === "string" ? args.name : undefined,
-    waitTimeoutMs: parseWaitTimeout(args["wait-timeout"]),
+    waitTimeoutMs: parseSeconds(args["wait-timeout"], "--wait-timeout"),
     reportPath: typeof args.report === "string" ? args.report : undefined,
   });
 }
 
-function parseWaitTimeout(value: unknown): number | undefined {
+/** A seconds flag (`--wait-timeout 2.5`) in ms; undefined when not given; UsageError when bad. */
+export function parseSeconds(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const seconds = typeof value === "string" && /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
   if (!Number.isFinite(seconds)) {
-    throw new UsageError(`--wait-timeout must be a number of seconds ≥ 0 (got ${JSON.stringify(value)} on the command line)`);
+    throw new UsageError(`${flag} must be a number of seconds ≥ 0 (got ${JSON.stringify(value)} on the command line)`);
   }
   return seconds * 1000;
 }
-

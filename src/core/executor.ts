@@ -37,7 +37,8 @@ export interface JobResult {
   ending: JobEnding;
   startedAt: Date;
   completedAt: Date;
-  peakMemoryBytes: number;
+  /** null when nothing could be measured */
+  peakMemoryBytes: number | null;
   /** what the tree looked like when sep killed it */
   kill?: { reason: string; measuredBytes?: number; processes: KilledProcess[] };
   /** the message for a command that could not start (126/127) */
@@ -155,7 +156,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   };
   const failStart = (error: "not_found" | "not_executable", message: string): JobResult => {
     const ending: JobEnding = { startupError: error, exitCode: null, signal: null };
-    return { verdict: decide(ending), ending, startedAt, completedAt: new Date(), peakMemoryBytes: 0, startupMessage: message };
+    return { verdict: decide(ending), ending, startedAt, completedAt: new Date(), peakMemoryBytes: null, startupMessage: message };
   };
 
   const resolved = resolveCommand(spec.argv[0] ?? "", spec.cwd, spec.env);
@@ -176,7 +177,6 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     return failStart(problem, `cannot run ${spec.argv[0]}: ${code ?? (error as Error).message}`);
   }
   const pgid = child.pid;
-  spec.onSpawn?.(pgid);
 
   let reason: KillReason | undefined;
   let kill: JobResult["kill"];
@@ -193,7 +193,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     killing = terminateTree({ pgid, rootPid: process.pid, leaderPid: pgid, graceMs });
   };
 
-  const timer = spec.timeoutMs > 0 ? setTimeout(() => stopJob({ kind: "timeout" }), spec.timeoutMs) : undefined;
+  // The first sample is taken at once, before anything else, so even a very short job is seen.
   const memory = new MemoryWatch();
   memory.start({
     rootPid: process.pid,
@@ -201,6 +201,8 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     intervalMs: spec.checkIntervalMs,
     onExceeded: (info) => stopJob({ kind: "memory" }, { measuredBytes: info.measuredBytes, processes: info.processes }),
   });
+  spec.onSpawn?.(pgid);
+  const timer = spec.timeoutMs > 0 ? setTimeout(() => stopJob({ kind: "timeout" }), spec.timeoutMs) : undefined;
   const onInterrupt = () => stopJob({ kind: "interrupted", signal: interrupted.reason });
   if (interrupted.aborted) onInterrupt();
   else interrupted.addEventListener("abort", onInterrupt, { once: true });
@@ -237,9 +239,10 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     ending,
     startedAt,
     completedAt: new Date(),
-    // The kernel's own high-water mark of the leader (wait4 rusage) covers a job too short for
-    // any poll to see; the poller's figure covers the rest of the tree.
-    peakMemoryBytes: Math.max(memory.peakBytes, child.resourceUsage()?.maxRSS ?? 0),
+    // wait4's rusage would be no help: Bun spawns with vfork, and exec records the borrowed parent's
+    // high-water mark as the child's maxrss, so it reports sep's memory, not the job's. A job gone
+    // before the first poll has no measured peak (null), rather than a made-up one.
+    peakMemoryBytes: memory.peakBytes > 0 ? memory.peakBytes : null,
     kill,
   };
 }

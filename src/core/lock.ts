@@ -4,7 +4,7 @@
 // SIGKILL, so there is never a stale lock to guess about. flock alone is not fair, so arrival order
 // comes from numbered tickets: each waiter holds a flock on its own ticket file (a dead waiter's
 // ticket is therefore detectable and skipped), and only the oldest live ticket may take a free slot.
-import { closeSync, readdirSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, readdirSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { SepError } from "../errors.ts";
 import { EINTR, errno, EWOULDBLOCK, libc, LOCK_EX, LOCK_NB, O_CLOEXEC, O_CREAT, O_NOFOLLOW, O_RDWR } from "./libc.ts";
@@ -108,19 +108,33 @@ interface Ticket {
   fd: number;
 }
 
-/** Take the next ticket number and publish a locked ticket file for it. */
-function takeTicket(layout: ReturnType<typeof lockLayout>, holder: Holder): Ticket {
-  const counterFd = openLockFile(layout.ticketsLock);
+/**
+ * Hand out the next number of a counter file, under a short blocking flock on lockPath, so
+ * concurrent callers never get the same number. fn publishes whatever the number is for while the
+ * lock is held (a crash before the counter is written just reuses the number).
+ */
+export function withNextNumber<T>(lockPath: string, counterPath: string, fn: (next: number) => T): T {
+  const counterFd = openLockFile(lockPath);
   try {
-    lockBlocking(counterFd, layout.ticketsLock);
+    lockBlocking(counterFd, lockPath);
     let last = 0;
     try {
-      last = Number.parseInt(readFileSync(layout.ticketCounter, "utf8"), 10) || 0;
+      last = Number.parseInt(readFileSync(counterPath, "utf8"), 10) || 0;
     } catch {
-      // first ticket in this scope
+      // the first number in this scope
     }
-    const name = `${String(last + 1).padStart(12, "0")}.json`;
-    writeFileAtomic(layout.ticketCounter, String(last + 1));
+    const result = fn(last + 1);
+    writeFileAtomic(counterPath, String(last + 1));
+    return result;
+  } finally {
+    closeFd(counterFd);
+  }
+}
+
+/** Take the next ticket number and publish a locked ticket file for it. */
+function takeTicket(layout: ReturnType<typeof lockLayout>, holder: Holder): Ticket {
+  return withNextNumber(layout.ticketsLock, layout.ticketCounter, (next) => {
+    const name = `${String(next).padStart(12, "0")}.json`;
     // Lock the ticket before it becomes visible (rename keeps the open file and its lock), so no
     // one can see an unlocked ticket and take its owner for dead.
     const temp = join(layout.ticketsDir, `.${name}.${process.pid}.tmp`);
@@ -130,9 +144,48 @@ function takeTicket(layout: ReturnType<typeof lockLayout>, holder: Holder): Tick
     const path = join(layout.ticketsDir, name);
     renameSync(temp, path);
     return { name, path, fd };
-  } finally {
-    closeFd(counterFd);
+  });
+}
+
+/** An exclusive flock on path without waiting: its fd (close it to release), or undefined if held. */
+export function tryLockFile(path: string): number | undefined {
+  const fd = openLockFile(path);
+  if (tryLock(fd, path)) return fd;
+  closeFd(fd);
+  return undefined;
+}
+
+/** Does some live process hold the flock on path? Creates nothing: a missing file is not held. */
+export function isLockHeld(path: string): boolean {
+  if (!existsSync(path)) return false;
+  const fd = tryLockFile(path);
+  if (fd === undefined) return true;
+  closeFd(fd);
+  return false;
+}
+
+export function releaseLockFile(fd: number): void {
+  closeFd(fd);
+}
+
+/** Invocations waiting for a turn, oldest first (their tickets' holders); dead waiters are skipped. */
+export function readWaiting(lockDir: string): Holder[] {
+  const { ticketsDir } = lockLayout(lockDir);
+  let names: string[];
+  try {
+    names = readdirSync(ticketsDir);
+  } catch {
+    return [];
   }
+  const waiting: Holder[] = [];
+  for (const name of names.sort()) {
+    if (!name.endsWith(".json") || name.startsWith(".")) continue;
+    const path = join(ticketsDir, name);
+    if (!ticketIsLive(path)) continue;
+    const holder = readJson<Holder>(path);
+    if (holder) waiting.push(holder);
+  }
+  return waiting;
 }
 
 /** Is the ticket's owner alive? A ticket nobody holds a lock on belonged to a dead waiter: remove it. */

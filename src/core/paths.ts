@@ -55,6 +55,14 @@ export function lockLayout(lockDir: string) {
     slotLock: (slot: number) => join(lockDir, "slots", `${slot}.lock`),
     slotHolder: (slot: number) => join(lockDir, "slots", `${slot}.json`),
     queueDir: join(lockDir, "queue"),
+    queueEntry: (seq: number) => join(lockDir, "queue", `${String(seq).padStart(12, "0")}.json`),
+    queueLock: join(lockDir, "queue.lock"),
+    queueCounter: join(lockDir, "queue-counter"),
+    claimedDir: join(lockDir, "queue", "claimed"),
+    corruptDir: join(lockDir, "queue", "corrupt"),
+    pausedFlag: join(lockDir, "queue", "paused"),
+    drainLock: join(lockDir, "drain.lock"),
+    drainInfo: join(lockDir, "drain.json"),
   };
 }
 

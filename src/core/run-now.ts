@@ -86,7 +86,7 @@ export function openRecords(config: ResolvedConfig, run: RunRecord): RunWriter |
   }
 }
 
-function writeReport(path: string, job: RunRecord["jobs"][number]): void {
+export function writeReport(path: string, job: RunRecord["jobs"][number]): void {
   try {
     writeJsonAtomic(path, job);
   } catch (error) {

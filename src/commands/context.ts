@@ -1,0 +1,26 @@
+// What every command needs first: the configuration (flags applied), and sep's verbosity.
+import { type ConfigKey, type ResolvedConfig, resolveConfig } from "../config.ts";
+import { setVerbosity } from "../logger.ts";
+import { flagToConfigKey } from "./run-options.ts";
+
+/** Resolve the configuration from cwd, with any run-option flags present in args overriding it. */
+export async function loadConfig(args: Record<string, unknown> = {}): Promise<ResolvedConfig> {
+  const flags: Partial<Record<ConfigKey, string>> = {};
+  for (const [flag, key] of Object.entries(flagToConfigKey)) {
+    const value = args[flag];
+    if (typeof value === "string") flags[key] = value;
+  }
+  if (typeof args["pipeline-timeout"] === "string") flags.pipelineTimeout = args["pipeline-timeout"];
+  const config = await resolveConfig({ cwd: process.cwd(), flags });
+  setVerbosity(args.verbose === true || config.verbose, args.quiet === true);
+  return config;
+}
+
+/** The values of the run-option flags that were given, as validated numbers, by config key. */
+export function givenOverrides(args: Record<string, unknown>, config: ResolvedConfig) {
+  const overrides: Partial<Record<"timeout" | "memoryLimitMb" | "checkInterval" | "killGrace", number>> = {};
+  for (const [flag, key] of Object.entries(flagToConfigKey)) {
+    if (typeof args[flag] === "string") overrides[key as keyof typeof overrides] = config[key as keyof typeof overrides];
+  }
+  return overrides;
+}

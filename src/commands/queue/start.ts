@@ -1,0 +1,35 @@
+// `sep queue start`: run every stored job in FIFO order as one run, then return.
+import { defineCommand } from "citty";
+import { drainQueue } from "../../core/drain.ts";
+import { installInterruptHandlers } from "../../core/interrupts.ts";
+import { logger } from "../../logger.ts";
+import { formatRunSummary } from "../summary.ts";
+import { loadConfig } from "../context.ts";
+
+export default defineCommand({
+  meta: { name: "start", description: "Run the stored jobs in FIFO order as one run; return when the queue is empty" },
+  args: {
+    "fail-fast": { type: "boolean", description: "Stop at the first failing job; record the rest as skipped" },
+    "pipeline-timeout": { type: "string", description: "Seconds for the whole run (0 = none); then exit 124", valueHint: "SECONDS" },
+    follow: { type: "boolean", description: "Keep waiting for new jobs when the queue is empty, until interrupted" },
+    wait: { type: "boolean", description: "If another drain runs, start after it instead of failing" },
+    verbose: { type: "boolean", alias: "v", description: "Say what sep does, step by step" },
+    quiet: { type: "boolean", alias: "q", description: "Only warnings and errors from sep" },
+  },
+  run: async ({ args }) => {
+    installInterruptHandlers();
+    const config = await loadConfig(args);
+    const started = Date.now();
+    const { exitCode, run } = await drainQueue(config, {
+      failFast: args["fail-fast"] === true,
+      follow: args.follow === true,
+      wait: args.wait === true,
+      onJobStart: (i, total, entry) => {
+        const elapsed = ((Date.now() - started) / 1000).toFixed(1);
+        logger.info(`[${i}/${total}] ${entry.name ?? entry.argv.join(" ")} (${entry.id}, ${elapsed}s into the run)`);
+      },
+    });
+    if (run) process.stderr.write(formatRunSummary(run));
+    return exitCode;
+  },
+});

@@ -1,0 +1,253 @@
+// `sep queue start`: drain the stored queue in FIFO order as one run, each job taking its turn like
+// any `sep -- CMD`, and return when the queue is empty (or keep following it with --follow).
+import type { ResolvedConfig } from "../config.ts";
+import { SepError } from "../errors.ts";
+import { logger } from "../logger.ts";
+import { type KillReason, signalNumber } from "./conclusion.ts";
+import { interrupted, interruptSignal } from "./interrupts.ts";
+import { concludeUnrun, jobLimits, newJobRecord, runJobInTurn, save } from "./job-in-turn.ts";
+import { isLockHeld, readHolders, releaseLockFile, tryLockFile, WaitTimeoutError } from "./lock.ts";
+import { lockLayout } from "./paths.ts";
+import { isAlive, processStartTime } from "./process-tree.ts";
+import {
+  claimEntry,
+  dropClaim,
+  dropStaleClaims,
+  isPaused,
+  listQueue,
+  type QueueEntry,
+  setAsideCorrupt,
+} from "./queue.ts";
+import { newRunRecord, openRecords, writeReport } from "./run-now.ts";
+import { finishRun, newRunId, type RunRecord, type RunWriter } from "./runs.ts";
+import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "./store.ts";
+
+export interface DrainInfo {
+  pid: number;
+  pidStartTime: number | null;
+  runId: string;
+  startedAt: string;
+}
+
+export interface DrainOptions {
+  failFast?: boolean;
+  /** keep waiting for new jobs after the queue is empty, until interrupted */
+  follow?: boolean;
+  /** if another drain runs, wait for it to end instead of failing */
+  wait?: boolean;
+  /** called before each job: i (1-based), the total known so far, the job's name */
+  onJobStart?(i: number, total: number, entry: QueueEntry): void;
+}
+
+export interface DrainResult {
+  exitCode: number;
+  run?: RunRecord;
+}
+
+const IDLE_POLL_MS = 100;
+
+/** The drain now running in this scope, if its process is alive. */
+export function currentDrain(lockDir: string): DrainInfo | undefined {
+  const layout = lockLayout(lockDir);
+  if (!isLockHeld(layout.drainLock)) return undefined;
+  const info = readJson<DrainInfo>(layout.drainInfo);
+  return info && isAlive(info.pid) ? info : undefined;
+}
+
+async function acquireDrainLock(lockDir: string, wait: boolean): Promise<number> {
+  const layout = lockLayout(lockDir);
+  let announced = false;
+  for (;;) {
+    const fd = tryLockFile(layout.drainLock);
+    if (fd !== undefined) return fd;
+    const info = readJson<DrainInfo>(layout.drainInfo);
+    const who = info ? `sep pid ${info.pid} (run ${info.runId}, since ${info.startedAt})` : "another sep";
+    if (!wait) {
+      throw new SepError("E_DRAIN_BUSY", `the queue is already being drained by ${who}`, {
+        hint: "wait for it (`sep queue status`, `sep run watch`), or pass --wait to start after it",
+        exitCode: 1,
+      });
+    }
+    if (!announced) logger.info(`waiting for ${who} to finish draining the queue`);
+    announced = true;
+    if (interrupted.aborted) throw new SepError("E_INTERRUPTED", "interrupted while waiting for the other drain; nothing ran", { exitCode: 130 });
+    await Bun.sleep(IDLE_POLL_MS);
+  }
+}
+
+export async function drainQueue(config: ResolvedConfig, options: DrainOptions = {}): Promise<DrainResult> {
+  const { lockDir } = config;
+  const layout = lockLayout(lockDir);
+  ensurePrivateDir(lockDir);
+  const drainFd = await acquireDrainLock(lockDir, options.wait === true);
+  const createdAt = new Date();
+  const runId = newRunId(createdAt);
+  const run = newRunRecord(runId, "sep queue start", createdAt);
+  let writer: RunWriter | undefined;
+
+  const pipeline = new AbortController();
+  const pipelineTimer =
+    config.pipelineTimeout > 0
+      ? setTimeout(() => pipeline.abort({ kind: "pipeline_timeout" } satisfies KillReason), config.pipelineTimeout * 1000)
+      : undefined;
+
+  try {
+    writeJsonAtomic(layout.drainInfo, { pid: process.pid, pidStartTime: processStartTime(process.pid), runId, startedAt: createdAt.toISOString() } satisfies DrainInfo);
+    // Only one drain runs per scope (we hold its lock), so claims still here were left by a drain
+    // that died; its run is reconciled as cancelled wherever it is read.
+    const stale = dropStaleClaims(lockDir);
+    if (stale > 0) logger.warn(`dropped ${stale} job(s) claimed by a drain that died; its run is marked cancelled`);
+
+    let firstFailure: number | undefined;
+    let stopped: "fail_fast" | "pipeline_timeout" | "interrupted" | undefined;
+    let announcedPause = false;
+    for (;;) {
+      if (interrupted.aborted) stopped = "interrupted";
+      else if (pipeline.signal.aborted) stopped = "pipeline_timeout";
+      if (stopped) break;
+
+      if (isPaused(lockDir)) {
+        if (!announcedPause) logger.info("the queue is paused; the next job starts after `sep queue resume`");
+        announcedPause = true;
+        await Bun.sleep(IDLE_POLL_MS);
+        continue;
+      }
+      announcedPause = false;
+
+      const listing = listQueue(lockDir);
+      for (const moved of setAsideCorrupt(lockDir, listing.corrupt)) {
+        logger.warn(`a stored job was not valid JSON of a job; set it aside as ${moved}`);
+      }
+      const entry = listing.entries[0];
+      if (!entry) {
+        if (!options.follow) break;
+        await Bun.sleep(IDLE_POLL_MS);
+        continue;
+      }
+      if (!claimEntry(lockDir, entry)) continue;
+
+      const limits = jobLimits(config, entry.overrides);
+      const job = newJobRecord({
+        runId,
+        n: run.jobs.length + 1,
+        name: entry.name ?? entry.argv.join(" "),
+        argv: entry.argv,
+        cwd: entry.cwd,
+        queuedAt: new Date(entry.addedAt),
+        limits,
+      });
+      run.jobs.push(job);
+      if (run.jobs.length === 1) run.title = job.name;
+      writer ??= openRecords(config, run);
+      options.onJobStart?.(job.n, job.n + listing.entries.length - 1, entry);
+
+      let outcome: Awaited<ReturnType<typeof runJobInTurn>> | undefined;
+      try {
+        outcome = await runJobInTurn({ config, run, job, limits, records: () => writer, waitTimeoutMs: entry.waitTimeoutMs, abort: pipeline.signal });
+      } catch (error) {
+        if (!(error instanceof WaitTimeoutError)) throw error;
+        logger.warn(`${job.name}: ${error.message}; skipped`);
+        concludeUnrun(job, "skipped");
+        save(writer, job);
+      } finally {
+        dropClaim(lockDir, entry);
+      }
+      if (outcome && !outcome.ran) {
+        // Interrupted while waiting for its turn: cancelled; the pipeline timeout: skipped.
+        concludeUnrun(job, outcome.why === "interrupted" ? "cancelled" : "skipped");
+        save(writer, job);
+        continue; // the loop head sees why
+      }
+      if (outcome?.ran && entry.reportPath) writeReport(entry.reportPath, job);
+      if (outcome?.ran && outcome.exitCode !== 0) {
+        firstFailure ??= outcome.exitCode;
+        if (options.failFast && !interrupted.aborted && !pipeline.signal.aborted) stopped = "fail_fast";
+      }
+      if (stopped) break;
+    }
+
+    // After --fail-fast or the pipeline timeout the rest of the queue belongs to this run and is
+    // recorded as skipped; after an interrupt (Ctrl-C, `queue stop`) it stays stored for next time.
+    if (stopped === "fail_fast" || stopped === "pipeline_timeout") {
+      for (const entry of listQueue(lockDir).entries) {
+        if (!claimEntry(lockDir, entry)) continue;
+        const job = newJobRecord({
+          runId,
+          n: run.jobs.length + 1,
+          name: entry.name ?? entry.argv.join(" "),
+          argv: entry.argv,
+          cwd: entry.cwd,
+          queuedAt: new Date(entry.addedAt),
+          limits: jobLimits(config, entry.overrides),
+        });
+        concludeUnrun(job, "skipped");
+        run.jobs.push(job);
+        writer ??= openRecords(config, run);
+        save(writer, job);
+        dropClaim(lockDir, entry);
+      }
+    }
+
+    if (run.jobs.length === 0) {
+      logger.info("the queue is empty; nothing to run");
+      return { exitCode: interrupted.aborted ? 128 + signalOf() : 0 };
+    }
+    finishRun(run, new Date());
+    if (stopped === "pipeline_timeout") {
+      run.conclusion = "timed_out";
+      run.exitCode = 124;
+      logger.error(`the pipeline timeout of ${config.pipelineTimeout}s passed; the rest of the queue was skipped (exit 124)`);
+    } else if (stopped === "interrupted") {
+      run.conclusion = "cancelled";
+      run.exitCode = 128 + signalOf();
+    } else {
+      run.exitCode = firstFailure ?? 0;
+    }
+    try {
+      writer?.save();
+    } catch (error) {
+      logger.warn(`could not write the record of run ${run.id} (${(error as Error).message})`);
+    }
+    return { exitCode: run.exitCode ?? 1, run };
+  } finally {
+    clearTimeout(pipelineTimer);
+    unlinkSafe(layout.drainInfo);
+    releaseLockFile(drainFd);
+  }
+}
+
+function signalOf(): number {
+  return signalNumber(interruptSignal() ?? "SIGINT");
+}
+
+/**
+ * Stop the scope's drain: SIGTERM makes it kill its current job's tree (TERM, grace, KILL), mark
+ * the run cancelled and exit. If it has not ended after the grace and a margin, it is killed, and
+ * so is its job's group (the next holder would also clean that up, but stop means stop).
+ */
+export async function stopDrain(config: ResolvedConfig): Promise<DrainInfo | undefined> {
+  const drain = currentDrain(config.lockDir);
+  if (!drain) return undefined;
+  if (drain.pidStartTime !== null && processStartTime(drain.pid) !== drain.pidStartTime) return undefined;
+  const layout = lockLayout(config.lockDir);
+  const signal = (pid: number, name: NodeJS.Signals) => {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // already gone
+    }
+  };
+  signal(drain.pid, "SIGTERM");
+  const deadline = Date.now() + config.killGrace * 1000 + STOP_MARGIN_MS;
+  while (Date.now() < deadline) {
+    if (!isLockHeld(layout.drainLock)) return drain;
+    await Bun.sleep(20);
+  }
+  for (const holder of readHolders(config.lockDir, config.slots)) {
+    if (holder.runId === drain.runId && holder.pgid) signal(-holder.pgid, "SIGKILL");
+  }
+  signal(drain.pid, "SIGKILL");
+  return drain;
+}
+
+const STOP_MARGIN_MS = 5000;

@@ -1,0 +1,169 @@
+// The durable queue: one JSON file per stored job under <lockDir>/queue, numbered in arrival order.
+// Adding is a counter bump under a short flock plus an atomic write; a drain claims an entry by
+// renaming it into queue/claimed (rename is atomic, so two drains can never both claim it).
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { SepError } from "../errors.ts";
+import type { JobOverrides } from "./job-in-turn.ts";
+import { withNextNumber } from "./lock.ts";
+import { lockLayout } from "./paths.ts";
+import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "./store.ts";
+
+export interface QueueEntry {
+  /** "q" + the sequence number: what `queue remove` takes */
+  id: string;
+  seq: number;
+  argv: string[];
+  cwd: string;
+  name?: string;
+  /** the limits given to `queue add`; they apply when the job runs */
+  overrides: JobOverrides;
+  waitTimeoutMs?: number;
+  reportPath?: string;
+  addedAt: string;
+}
+
+export type NewQueueEntry = Omit<QueueEntry, "id" | "seq" | "addedAt">;
+
+/** Store a job; it runs at the next `sep queue start`. */
+export function addToQueue(lockDir: string, fields: NewQueueEntry, now = new Date()): QueueEntry {
+  const layout = lockLayout(lockDir);
+  ensurePrivateDir(lockDir);
+  ensurePrivateDir(layout.queueDir);
+  return withNextNumber(layout.queueLock, layout.queueCounter, (seq) => {
+    const entry: QueueEntry = { id: `q${seq}`, seq, ...fields, addedAt: now.toISOString() };
+    writeJsonAtomic(layout.queueEntry(seq), entry);
+    return entry;
+  });
+}
+
+function isEntry(value: unknown): value is QueueEntry {
+  const entry = value as QueueEntry;
+  return (
+    typeof entry === "object" &&
+    entry !== null &&
+    typeof entry.seq === "number" &&
+    typeof entry.id === "string" &&
+    Array.isArray(entry.argv) &&
+    entry.argv.length > 0 &&
+    entry.argv.every((word) => typeof word === "string") &&
+    typeof entry.cwd === "string" &&
+    typeof entry.addedAt === "string" &&
+    typeof entry.overrides === "object" &&
+    entry.overrides !== null
+  );
+}
+
+export interface QueueListing {
+  entries: QueueEntry[];
+  /** file names that are not valid entries */
+  corrupt: string[];
+}
+
+/** Stored jobs, oldest first. Entries that are not valid are listed apart, never thrown on. */
+export function listQueue(lockDir: string): QueueListing {
+  const { queueDir } = lockLayout(lockDir);
+  let names: string[];
+  try {
+    names = readdirSync(queueDir);
+  } catch {
+    return { entries: [], corrupt: [] };
+  }
+  const listing: QueueListing = { entries: [], corrupt: [] };
+  for (const name of names.sort()) {
+    if (!/^\d+\.json$/.test(name)) continue;
+    const value = readJson<unknown>(join(queueDir, name));
+    if (isEntry(value)) listing.entries.push(value);
+    else listing.corrupt.push(name);
+  }
+  return listing;
+}
+
+/**
+ * Move invalid entries to queue/corrupt, where a person can look at them; they never block the
+ * drain and never take the valid entries with them. Returns the paths they were moved to.
+ */
+export function setAsideCorrupt(lockDir: string, names: string[]): string[] {
+  const layout = lockLayout(lockDir);
+  if (names.length === 0) return [];
+  mkdirSync(layout.corruptDir, { recursive: true, mode: 0o700 });
+  const moved: string[] = [];
+  for (const name of names) {
+    const target = join(layout.corruptDir, `${Date.now()}-${name}`);
+    try {
+      renameSync(join(layout.queueDir, name), target);
+      moved.push(target);
+    } catch {
+      // already moved or removed by someone else
+    }
+  }
+  return moved;
+}
+
+export function findEntry(lockDir: string, id: string): QueueEntry | undefined {
+  return listQueue(lockDir).entries.find((entry) => entry.id === id || String(entry.seq) === id);
+}
+
+/** Remove one stored job by id; a SepError (exit 2) names an id that is not stored. */
+export function removeFromQueue(lockDir: string, id: string): QueueEntry {
+  const entry = findEntry(lockDir, id);
+  if (!entry) {
+    throw new SepError("E_NO_SUCH_JOB", `no stored job ${JSON.stringify(id)} in ${lockLayout(lockDir).queueDir}`, {
+      hint: "`sep queue status` lists the stored jobs and their ids",
+      exitCode: 2,
+    });
+  }
+  unlinkSafe(lockLayout(lockDir).queueEntry(entry.seq));
+  return entry;
+}
+
+/** Remove every stored job that no drain has claimed yet; the running job is not touched. */
+export function clearQueue(lockDir: string): QueueEntry[] {
+  const { entries } = listQueue(lockDir);
+  const layout = lockLayout(lockDir);
+  for (const entry of entries) unlinkSafe(layout.queueEntry(entry.seq));
+  return entries;
+}
+
+/** Claim an entry for a drain; false when another drain or a `remove` got there first. */
+export function claimEntry(lockDir: string, entry: QueueEntry): boolean {
+  const layout = lockLayout(lockDir);
+  mkdirSync(layout.claimedDir, { recursive: true, mode: 0o700 });
+  try {
+    renameSync(layout.queueEntry(entry.seq), join(layout.claimedDir, `${entry.seq}.json`));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The claimed entry's job has its record now; the claim file is no longer needed. */
+export function dropClaim(lockDir: string, entry: QueueEntry): void {
+  unlinkSafe(join(lockLayout(lockDir).claimedDir, `${entry.seq}.json`));
+}
+
+/** Claims left by a drain that died: their jobs are recorded in its run (reconciled as cancelled). */
+export function dropStaleClaims(lockDir: string): number {
+  const { claimedDir } = lockLayout(lockDir);
+  let names: string[] = [];
+  try {
+    names = readdirSync(claimedDir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) unlinkSafe(join(claimedDir, name));
+  return names.length;
+}
+
+export function isPaused(lockDir: string): boolean {
+  return existsSync(lockLayout(lockDir).pausedFlag);
+}
+
+/** Pause takes effect between jobs: the running job finishes, the next waits for `resume`. */
+export function setPaused(lockDir: string, paused: boolean): void {
+  const layout = lockLayout(lockDir);
+  if (!paused) return unlinkSafe(layout.pausedFlag);
+  ensurePrivateDir(lockDir);
+  ensurePrivateDir(layout.queueDir);
+  writeFileSync(layout.pausedFlag, `${new Date().toISOString()}\n`, { mode: 0o600 });
+}
