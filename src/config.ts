@@ -32,6 +32,8 @@ export interface SepConfig {
   slots?: number;
   /** `project`: state under the project root; `machine`: one queue for all of this user's projects. @default "project" */
   scope?: "project" | "machine";
+  /** Runs kept in the history; older completed runs are deleted after each run; 0 = keep all. @default 100 */
+  keepRuns?: number;
 }
 
 export type ConfigKey = keyof SepConfig;
@@ -64,6 +66,7 @@ export interface ResolvedConfig {
   pytestMaxWorkers: number;
   slots: number;
   scope: "project" | "machine";
+  keepRuns: number;
   /** CI / GITHUB_ACTIONS detected in the environment */
   ci: boolean;
   githubActions: boolean;
@@ -139,6 +142,9 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = [
   { key: "scope", env: "SEP_SCOPE", default: "project",
     description: "project: state under the project root; machine: one queue for all your projects",
     rule: { type: "enum", values: ["project", "machine"] } },
+  { key: "keepRuns", env: "SEP_KEEP_RUNS", flag: "--keep", default: 100,
+    description: "runs kept in the history (older completed runs are deleted after each run); 0 = keep all",
+    rule: { type: "integer", min: 0 } },
 ];
 
 /** Flags as the command line gives them, keyed by config key: `{ timeout: "30" }`. */
@@ -231,6 +237,7 @@ export async function resolveConfig(options: ResolveConfigOptions): Promise<Reso
     pytestMaxWorkers: values.pytestMaxWorkers as number,
     slots: values.slots as number,
     scope,
+    keepRuns: values.keepRuns as number,
     // CI detection reads the real environment only, never .env.development: the seed's CI setup
     // writes CI=true into that file, and a copy of it on a laptop must not switch on GitHub output.
     ci: _isTruthy(env.CI),

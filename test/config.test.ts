@@ -47,6 +47,7 @@ describe("defaults", () => {
       pytestMaxWorkers: 1,
       slots: 1,
       scope: "project",
+      keepRuns: 100,
       ci: false,
       githubActions: false,
     });
@@ -77,6 +78,7 @@ describe("precedence: flag > env > .env.development > sep.config.ts > default", 
     { key: "pytestMaxWorkers", env: "PYTEST_MAX_WORKERS", flag: "--pytest-max-workers", texts: ["4", "3", "2"], config: "1", values: [4, 3, 2, 1] },
     { key: "logDir", env: "SEP_LOG_DIR", flag: "--log-dir", texts: ["f", "e", "d"], config: '"c"', values: ["f", "e", "d", "c"] },
     { key: "scope", env: "SEP_SCOPE", flag: "--scope", texts: ["project", "Machine", "project"], config: '"machine"', values: ["project", "machine", "project", "machine"] },
+    { key: "keepRuns", env: "SEP_KEEP_RUNS", flag: "--keep", texts: ["0", "30", "20"], config: "10", values: [0, 30, 20, 10] },
   ];
 
   for (const row of rows) {
@@ -305,6 +307,9 @@ describe("bad values and broken files: ConfigError, exit 2, naming key, value an
     { name: "SEP_SLOTS=65", files: dotenv("SEP_SLOTS=65"), expect: ["SEP_SLOTS", '"65"', "{dotenv}"] },
     { name: "PYTEST_MAX_WORKERS=0", files: dotenv("PYTEST_MAX_WORKERS=0"), expect: ["PYTEST_MAX_WORKERS", '"0"', "{dotenv}"] },
     { name: "SEP_SCOPE=galaxy", files: dotenv("SEP_SCOPE=galaxy"), expect: ["SEP_SCOPE", '"galaxy"', "{dotenv}", '"project" or "machine"'] },
+    { name: "SEP_KEEP_RUNS=-1", files: dotenv("SEP_KEEP_RUNS=-1"), expect: ["SEP_KEEP_RUNS", '"-1"', "{dotenv}", "≥ 0"] },
+    { name: "SEP_KEEP_RUNS=2.5", files: dotenv("SEP_KEEP_RUNS=2.5"), expect: ["SEP_KEEP_RUNS", '"2.5"', "{dotenv}"] },
+    { name: "flag --keep=many", flags: { keepRuns: "many" }, expect: ["--keep", '"many"', "command line"] },
     { name: "VERBOSE=maybe", files: dotenv("VERBOSE=maybe"), expect: ["VERBOSE", '"maybe"', "{dotenv}", "yes, no"] },
     { name: "empty SEP_LOG_DIR", files: dotenv('SEP_LOG_DIR=""'), expect: ["SEP_LOG_DIR", '""', "{dotenv}", "non-empty path"] },
     { name: "malformed .env.development line", files: dotenv("MEMORY_LIMIT_MB 300"), expect: ["{dotenv}", "line 2", '"MEMORY_LIMIT_MB 300"'] },

@@ -62,6 +62,7 @@ const SEP_ENV_KEYS = [
   "GITHUB_STEP_SUMMARY",
   "SEP_JOB_ID",
   "NODE_ENV",
+  "SEP_KEEP_RUNS",
 ];
 
 /** The environment every sep under test gets: no colours, not CI, no sep settings from outside. */
