@@ -122,3 +122,91 @@ export async function waitForOutput(stream: ReadableStream<Uint8Array>, text: st
 }
 
 export const MiB = 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Run records written directly (no process runs): for history tests that need many runs or
+// states a real run would not leave behind.
+
+export interface FakeJob {
+  name?: string;
+  status?: import("../src/core/runs.ts").Status;
+  conclusion?: import("../src/core/conclusion.ts").Conclusion | null;
+  exitCode?: number | null;
+  durationMs?: number;
+  peakMemoryBytes?: number | null;
+  /** written to the job's log file; omitted = no log file */
+  log?: string;
+}
+
+export interface FakeRun {
+  createdAt?: Date;
+  title?: string;
+  /** default completed; a run not completed keeps its jobs' states as given */
+  status?: import("../src/core/runs.ts").Status;
+  /** default: this test process (alive) */
+  owner?: { pid: number; startTime: number | null };
+  jobs?: FakeJob[];
+}
+
+/** A pid that is certainly not running (above any pid_max). */
+export const DEAD_PID = 2 ** 30 + 12345;
+
+/**
+ * Write one run's records under logDir with RunWriter, as sep would: run.json, jobs/<n>.json and
+ * the given logs. A completed run's conclusion and exit code are rolled up from its jobs.
+ */
+export async function writeFakeRun(logDir: string, spec: FakeRun = {}): Promise<import("../src/core/runs.ts").RunRecord> {
+  const { finishRun, newRunId, RunWriter } = await import("../src/core/runs.ts");
+  const { processStartTime } = await import("../src/core/process-tree.ts");
+  const { writeFileSync } = await import("node:fs");
+  const createdAt = spec.createdAt ?? new Date();
+  const runId = newRunId(createdAt);
+  const status = spec.status ?? "completed";
+  const iso = createdAt.toISOString();
+  const specs = spec.jobs ?? [{}];
+  const run: import("../src/core/runs.ts").RunRecord = {
+    id: runId,
+    title: spec.title ?? specs[0]?.name ?? "true",
+    status,
+    conclusion: null,
+    exitCode: null,
+    createdAt: iso,
+    startedAt: iso,
+    completedAt: null,
+    durationMs: null,
+    peakMemoryBytes: null,
+    owner: spec.owner ?? { pid: process.pid, startTime: processStartTime(process.pid) },
+    jobs: [],
+  };
+  const writer = new RunWriter(logDir, run);
+  for (const [i, job] of specs.entries()) {
+    const jobStatus = job.status ?? (status === "completed" ? "completed" : "queued");
+    const started = jobStatus !== "queued" && job.conclusion !== "skipped";
+    run.jobs.push({
+      id: `${runId}.${i + 1}`,
+      runId,
+      n: i + 1,
+      name: job.name ?? "true",
+      argv: (job.name ?? "true").split(" "),
+      cwd: "/",
+      status: jobStatus,
+      conclusion: jobStatus === "completed" ? (job.conclusion ?? "success") : null,
+      exitCode: jobStatus === "completed" ? (job.exitCode ?? (job.conclusion && job.conclusion !== "success" ? 1 : 0)) : null,
+      signal: null,
+      queuedAt: iso,
+      startedAt: started ? iso : null,
+      completedAt: jobStatus === "completed" ? iso : null,
+      durationMs: jobStatus === "completed" ? (job.durationMs ?? 5) : null,
+      peakMemoryBytes: job.peakMemoryBytes === undefined ? (started ? 1024 * 1024 : null) : job.peakMemoryBytes,
+      limits: { timeoutMs: null, memoryLimitBytes: null },
+      logPath: writer.jobLogPath(i + 1),
+    });
+  }
+  if (status === "completed") finishRun(run, new Date(createdAt.getTime() + 5));
+  writer.create();
+  writer.save();
+  for (const [i, job] of specs.entries()) {
+    if (job.log !== undefined) writeFileSync(writer.jobLogPath(i + 1), job.log, { mode: 0o600 });
+  }
+  return run;
+}
