@@ -116,16 +116,21 @@ export function renderRunView(run: RunRecord, now: Date): string {
   return `${lines.join("\n")}\n\n${run.jobs.length > 0 ? table : "(no jobs)\n"}${notes.length > 0 ? `\n${notes.join("\n")}\n` : ""}`;
 }
 
+/** `job 2/3`, or `job 2` where the total is not known yet (a run still taking jobs). */
+function _jobLabel(n: number, total: number | undefined): string {
+  return total === undefined ? `job ${n}` : `job ${n}/${total}`;
+}
+
 /** The line that opens a job: `job 2/3: npm test`. */
-export function jobHeaderLine(job: JobRecord, n: number, total: number): string {
-  return `job ${n}/${total}: ${singleLine(jobName(job))}`;
+export function jobHeaderLine(job: JobRecord, n: number, total?: number): string {
+  return `${_jobLabel(n, total)}: ${singleLine(jobName(job))}`;
 }
 
 /** The line that closes a job: `job 2/3 failure (exit 1) in 1m02s, peak 312 MB: npm test`. */
-export function jobResultLine(job: JobRecord, n: number, total: number, now = new Date()): string {
+export function jobResultLine(job: JobRecord, n: number, total?: number, now = new Date()): string {
   const code = typeof job.exitCode === "number" ? ` (exit ${job.exitCode})` : "";
   const took = job.startedAt ? ` in ${formatDuration(jobDurationMs(job, now))}, peak ${formatBytes(job.peakMemoryBytes)}` : "";
-  return `job ${n}/${total} ${stateWord(job)}${code}${took}: ${singleLine(jobName(job))}`;
+  return `${_jobLabel(n, total)} ${stateWord(job)}${code}${took}: ${singleLine(jobName(job))}`;
 }
 
 /** The line that closes a run: `run 2025…-a1b2c3 failure (exit 1) in 1m02s, 3 jobs, peak 312 MB`. */

@@ -65,7 +65,8 @@ export async function follow(logDir: string, first: RunRecord): Promise<RunRecor
         hint: "it was deleted, perhaps pruned (see keepRuns)",
       });
     }
-    const total = run.jobs.length;
+    // A run in progress may still be taking jobs (`queue start --follow`): no "of N" until it ends.
+    const total = run.status === "completed" ? run.jobs.length : undefined;
     for (const [index, job] of run.jobs.entries()) {
       const n = jobNumber(job, index);
       if (finished.has(n)) continue;
