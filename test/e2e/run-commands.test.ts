@@ -5,7 +5,7 @@ import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DEAD_PID, writeFakeRun } from "../helpers.ts";
-import { cleanupAll, ensureBinary, runIds, runSep, sepEnv, startSep, tempProject, waitFor } from "./helpers.ts";
+import { cleanupAll, ensureBinary, FIXTURES, runIds, runSep, sepEnv, startSep, tempProject, waitFor } from "./helpers.ts";
 
 beforeAll(() => ensureBinary(), 300_000);
 afterEach(() => cleanupAll());
@@ -203,6 +203,16 @@ describe("sep run view", () => {
     const after = await runSep(["run", "view", id, "--exit-status"], { cwd: dir });
     expect(after.exitCode).toBe(143);
     expect(after.stdoutText).toContain("status   cancelled (exit 143)");
+  }, 60_000);
+
+  test("a job sep killed: the view says why, with the numbers", async () => {
+    const dir = tempProject();
+    const result = await runSep(["-m", "50", "--", "python3", join(FIXTURES, "alloc.py"), "300", "0", "30"], { cwd: dir });
+    expect(result.exitCode).toBe(137);
+    const view = await runSep(["run", "view", "--exit-status"], { cwd: dir });
+    expect(view.exitCode).toBe(137);
+    expect(view.stdoutText).toContain("status   memory_exceeded (exit 137)");
+    expect(view.stdoutText).toMatch(/job 1: killed by sep: memory \(used \d+ MB, limit 50 MB; largest: \d+ \S*python3? /);
   }, 60_000);
 
   test("no runs at all: exit 2, saying where it looked", async () => {

@@ -110,7 +110,7 @@ export function renderRunView(run: RunRecord, now: Date): string {
   ]);
   const notes: string[] = [];
   for (const { job, n } of jobs) {
-    if (job.kill && typeof job.kill.reason === "string") notes.push(`job ${n}: killed by sep (${singleLine(job.kill.reason)})`);
+    if (job.kill && typeof job.kill.reason === "string") notes.push(`job ${n}: ${killNote(job)}`);
     for (const warning of Array.isArray(job.warnings) ? job.warnings : []) notes.push(`job ${n}: ${singleLine(String(warning))}`);
   }
   return `${lines.join("\n")}\n\n${run.jobs.length > 0 ? table : "(no jobs)\n"}${notes.length > 0 ? `\n${notes.join("\n")}\n` : ""}`;
@@ -119,6 +119,23 @@ export function renderRunView(run: RunRecord, now: Date): string {
 /** `job 2/3`, or `job 2` where the total is not known yet (a run still taking jobs). */
 function _jobLabel(n: number, total: number | undefined): string {
   return total === undefined ? `job ${n}` : `job ${n}/${total}`;
+}
+
+/** Why sep killed a job, with the numbers: `killed by sep: memory (used 312 MB, limit 300 MB; largest: 123 python 300 MB)`. */
+export function killNote(job: JobRecord): string {
+  const kill = job.kill!;
+  const details: string[] = [];
+  if (kill.reason === "memory") {
+    if (typeof kill.measuredBytes === "number") details.push(`used ${formatBytes(kill.measuredBytes)}`);
+    if (typeof job.limits?.memoryLimitBytes === "number") details.push(`limit ${formatBytes(job.limits.memoryLimitBytes)}`);
+  } else if (kill.reason === "timeout" && typeof job.limits?.timeoutMs === "number") {
+    details.push(`limit ${formatDuration(job.limits.timeoutMs)}`);
+  }
+  const biggest = (Array.isArray(kill.processes) ? kill.processes : [])
+    .slice(0, 3)
+    .map((p) => `${p.pid} ${singleLine(String(p.command)).slice(0, 40)} ${formatBytes(p.rssBytes)}`);
+  const numbers = details.join(", ") + (biggest.length > 0 ? `${details.length > 0 ? "; " : ""}largest: ${biggest.join(", ")}` : "");
+  return `killed by sep: ${singleLine(kill.reason)}${numbers ? ` (${numbers})` : ""}`;
 }
 
 /** The line that opens a job: `job 2/3: npm test`. */
