@@ -18,7 +18,7 @@ import {
   type QueueEntry,
   setAsideCorrupt,
 } from "./queue.ts";
-import { newRunRecord, openRecords, writeReport } from "./run-now.ts";
+import { newRunRecord, openRecords, pruneOldRuns, writeReport } from "./run-now.ts";
 import { finishRun, newRunId, type RunRecord, type RunWriter } from "./runs.ts";
 import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "./store.ts";
 
@@ -208,6 +208,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
     } catch (error) {
       logger.warn(`could not write the record of run ${run.id} (${(error as Error).message})`);
     }
+    if (writer) pruneOldRuns(config);
     return { exitCode: run.exitCode ?? 1, run };
   } finally {
     clearTimeout(pipelineTimer);

@@ -3,6 +3,7 @@
 import type { ResolvedConfig } from "../config.ts";
 import { errorMessage, SepError } from "../errors.ts";
 import { logger } from "../logger.ts";
+import { pruneRuns } from "./history.ts";
 import { type JobOverrides, jobLimits, newJobRecord, runJobInTurn } from "./job-in-turn.ts";
 import { processStartTime } from "./process-tree.ts";
 import { finishRun, newRunId, type RunRecord, RunWriter } from "./runs.ts";
@@ -49,7 +50,18 @@ export async function runNow(config: ResolvedConfig, options: RunNowOptions): Pr
     }
   }
   if (options.reportPath) writeReport(options.reportPath, job);
+  if (writer) pruneOldRuns(config);
   return outcome.exitCode;
+}
+
+/** Keep the newest `keepRuns` runs (config); older completed ones are deleted after each run. */
+export function pruneOldRuns(config: ResolvedConfig): void {
+  try {
+    const { errors } = pruneRuns(config.logDir, config.keepRuns);
+    for (const { id, message } of errors) logger.warn(`could not delete old run ${id}: ${message}`);
+  } catch (error) {
+    logger.warn(`could not prune old runs in ${config.logDir}: ${errorMessage(error)}`);
+  }
 }
 
 export function newRunRecord(runId: string, title: string, createdAt: Date): RunRecord {

@@ -105,7 +105,7 @@ export function finishRun(run: RunRecord, completedAt: Date): void {
   run.status = "completed";
   run.completedAt = completedAt.toISOString();
   run.durationMs = run.startedAt ? completedAt.getTime() - Date.parse(run.startedAt) : 0;
-  const peaks = run.jobs.map((job) => job.peakMemoryBytes ?? 0);
+  const peaks = run.jobs.flatMap((job) => (job.peakMemoryBytes === null ? [] : [job.peakMemoryBytes]));
   run.peakMemoryBytes = peaks.length ? Math.max(...peaks) : null;
   const failed = run.jobs.find((job) => job.conclusion !== "success" && job.conclusion !== "skipped");
   run.conclusion = failed?.conclusion ?? (run.jobs.every((job) => job.conclusion === "skipped") && run.jobs.length ? "skipped" : "success");
