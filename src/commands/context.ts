@@ -1,11 +1,14 @@
 // What every command needs first: the configuration (flags applied), and sep's verbosity.
-import { type ConfigKey, type ResolvedConfig, resolveConfig } from "../config.ts";
+import { type ConfigFlags, type ResolvedConfig, resolveConfig } from "../config.ts";
 import { setVerbosity } from "../logger.ts";
 import { flagToConfigKey } from "./run-options.ts";
 
-/** Resolve the configuration from cwd, with any run-option flags present in args overriding it. */
-export async function loadConfig(args: Record<string, unknown> = {}): Promise<ResolvedConfig> {
-  const flags: Partial<Record<ConfigKey, string>> = {};
+/**
+ * Resolve the configuration from cwd, with any run-option flags present in args (and any other
+ * flags a command maps itself, such as `--keep`) overriding it. Reads files, creates none.
+ */
+export async function loadConfig(args: Record<string, unknown> = {}, extra: ConfigFlags = {}): Promise<ResolvedConfig> {
+  const flags: ConfigFlags = { ...extra };
   for (const [flag, key] of Object.entries(flagToConfigKey)) {
     const value = args[flag];
     if (typeof value === "string") flags[key] = value;

@@ -15,11 +15,10 @@ import {
   dropStaleClaims,
   isPaused,
   listQueue,
-  type QueueEntry,
   setAsideCorrupt,
 } from "./queue.ts";
 import { newRunRecord, openRecords, pruneOldRuns, writeReport } from "./run-now.ts";
-import { finishRun, newRunId, type RunRecord, type RunWriter } from "./runs.ts";
+import { finishRun, type JobRecord, newRunId, type RunRecord, type RunWriter } from "./runs.ts";
 import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "./store.ts";
 
 export interface DrainInfo {
@@ -35,8 +34,9 @@ export interface DrainOptions {
   follow?: boolean;
   /** if another drain runs, wait for it to end instead of failing */
   wait?: boolean;
-  /** called before each job: i (1-based), the total known so far, the job's name */
-  onJobStart?(i: number, total: number, entry: QueueEntry): void;
+  /** called before and after each job, with the total of jobs known so far */
+  onJobStart?(job: JobRecord, total: number): void;
+  onJobEnd?(job: JobRecord, total: number): void;
 }
 
 export interface DrainResult {
@@ -139,7 +139,8 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
       run.jobs.push(job);
       if (run.jobs.length === 1) run.title = job.name;
       writer ??= openRecords(config, run);
-      options.onJobStart?.(job.n, job.n + listing.entries.length - 1, entry);
+      const total = job.n + listing.entries.length - 1;
+      options.onJobStart?.(job, total);
 
       let outcome: Awaited<ReturnType<typeof runJobInTurn>> | undefined;
       try {
@@ -158,6 +159,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
         save(writer, job);
         continue; // the loop head sees why
       }
+      options.onJobEnd?.(job, job.n + listQueue(lockDir).entries.length);
       if (outcome?.ran && entry.reportPath) writeReport(entry.reportPath, job);
       if (outcome?.ran && outcome.exitCode !== 0) {
         firstFailure ??= outcome.exitCode;

@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { drainQueue } from "../../core/drain.ts";
 import { installInterruptHandlers } from "../../core/interrupts.ts";
 import { logger } from "../../logger.ts";
-import { formatRunSummary } from "../summary.ts";
+import { jobHeaderLine, jobResultLine, renderJobsTable, runResultLine } from "../present.ts";
 import { loadConfig } from "../context.ts";
 
 export default defineCommand({
@@ -19,17 +19,18 @@ export default defineCommand({
   run: async ({ args }) => {
     installInterruptHandlers();
     const config = await loadConfig(args);
-    const started = Date.now();
     const { exitCode, run } = await drainQueue(config, {
       failFast: args["fail-fast"] === true,
       follow: args.follow === true,
       wait: args.wait === true,
-      onJobStart: (i, total, entry) => {
-        const elapsed = ((Date.now() - started) / 1000).toFixed(1);
-        logger.info(`[${i}/${total}] ${entry.name ?? entry.argv.join(" ")} (${entry.id}, ${elapsed}s into the run)`);
-      },
+      onJobStart: (job, total) => logger.info(jobHeaderLine(job, job.n, total)),
+      onJobEnd: (job, total) => logger.info(jobResultLine(job, job.n, total)),
     });
-    if (run) process.stderr.write(formatRunSummary(run));
+    if (run) {
+      const now = new Date();
+      process.stderr.write(`\n${renderJobsTable(run, now)}`);
+      logger.info(runResultLine(run, now));
+    }
     return exitCode;
   },
 });

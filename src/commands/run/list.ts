@@ -4,7 +4,9 @@ import { UsageError } from "../../errors.ts";
 import { isRunFilter, listRuns, RUN_FILTERS } from "../../core/history.ts";
 import { logLayout } from "../../core/paths.ts";
 import { logger } from "../../logger.ts";
-import { loadConfig, renderRunsTable, strictArgs, writeStdout } from "./shared.ts";
+import { loadConfig } from "../context.ts";
+import { renderRunsTable } from "../present.ts";
+import { strictArgs, writeStdout } from "./shared.ts";
 
 export const DEFAULT_LIMIT = 20;
 

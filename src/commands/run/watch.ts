@@ -6,17 +6,9 @@ import { latestRun, loadRun, newestInProgress, readRun } from "../../core/histor
 import type { RunRecord } from "../../core/runs.ts";
 import { formatAge } from "../../format.ts";
 import { logger } from "../../logger.ts";
-import {
-  copyNewBytes,
-  jobHeaderLine,
-  jobLogFile,
-  jobNumber,
-  jobResultLine,
-  loadConfig,
-  runResultLine,
-  stateWord,
-  strictArgs,
-} from "./shared.ts";
+import { loadConfig } from "../context.ts";
+import { jobHeaderLine, jobNumber, jobResultLine, runResultLine, stateWord } from "../present.ts";
+import { copyNewBytes, jobLogFile, strictArgs } from "./shared.ts";
 
 /** How often the run record and the current job's log are read. */
 export const POLL_MS = 100;
