@@ -1,6 +1,7 @@
 // sep's own voice: tagged, and always on stderr, because stdout belongs to the command.
 // consola/core: the full entry loads fancy reporters and environment probes (~2.5 ms at start-up)
 // that a one-line reporter does not need.
+import { writeSync } from "node:fs";
 import { type ConsolaReporter, createConsola } from "consola/core";
 
 const LABELS: Record<string, string> = { fatal: "error", error: "error", warn: "warning" };
@@ -16,9 +17,25 @@ const lineReporter: ConsolaReporter = {
     const text = entry.args.map((arg) => (arg instanceof Error ? arg.message : String(arg))).join(" ");
     const colour = label && process.stderr.isTTY && !process.env.NO_COLOR ? COLOURS[label] : undefined;
     const prefix = label ? (colour ? `${colour}${label}:\x1b[0m ` : `${label}: `) : "";
-    process.stderr.write(`sep: ${prefix}${text}\n`);
+    writeStderr(`sep: ${prefix}${text}\n`);
   },
 };
+
+/**
+ * Write to fd 2 synchronously: the job's own stderr is copied with synchronous writes too, so sep's
+ * lines (and GitHub's group markers) land exactly between the job's, in order.
+ */
+export function writeStderr(text: string): void {
+  const bytes = Buffer.from(text);
+  for (let offset = 0; offset < bytes.length; ) {
+    try {
+      offset += writeSync(2, bytes, offset);
+    } catch (error) {
+      // A full non-blocking pipe: retry; a closed stderr: nothing left to tell anyone.
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") return;
+    }
+  }
+}
 
 export const logger = createConsola({ level: 3, reporters: [lineReporter] });
 

@@ -1,5 +1,6 @@
 // What every command needs first: the configuration (flags applied), and sep's verbosity.
 import { type ConfigFlags, type ResolvedConfig, resolveConfig } from "../config.ts";
+import { type RunReporter, reporters } from "../core/job-in-turn.ts";
 import { setVerbosity } from "../logger.ts";
 import { flagToConfigKey } from "./run-options.ts";
 
@@ -26,4 +27,14 @@ export function givenOverrides(args: Record<string, unknown>, config: ResolvedCo
     if (typeof args[flag] === "string") overrides[key as keyof typeof overrides] = config[key as keyof typeof overrides];
   }
   return overrides;
+}
+
+/**
+ * How a run is reported: the terminal's own lines, plus GitHub Actions groups, annotations and
+ * step summary under GITHUB_ACTIONS=true (loaded only there).
+ */
+export async function runReporter(config: ResolvedConfig, terminal?: RunReporter): Promise<RunReporter | undefined> {
+  if (!config.githubActions) return terminal;
+  const { githubReporter } = await import("../ci/github.ts");
+  return reporters(terminal, githubReporter());
 }

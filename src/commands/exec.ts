@@ -1,12 +1,10 @@
 // `sep [OPTIONS] -- COMMAND [ARGS...]`: run one command when its turn comes.
-import type { ConfigKey } from "../config.ts";
-import { resolveConfig } from "../config.ts";
 import { UsageError } from "../errors.ts";
-import { setVerbosity } from "../logger.ts";
 import { installInterruptHandlers } from "../core/interrupts.ts";
 import { runNow } from "../core/run-now.ts";
 import { parseFlags } from "./args.ts";
-import { flagToConfigKey, runOptions } from "./run-options.ts";
+import { loadConfig, runReporter } from "./context.ts";
+import { runOptions } from "./run-options.ts";
 
 /** Parses the run options in head and runs command; resolves to sep's exit code. */
 export async function runFromCli(head: string[], command: string[] | undefined): Promise<number> {
@@ -23,20 +21,14 @@ export async function runFromCli(head: string[], command: string[] | undefined):
   // Signals must be caught before anything waits or runs: an un-handled SIGINT would kill sep and
   // leave its detached job running.
   installInterruptHandlers();
-  const flags: Partial<Record<ConfigKey, string>> = {};
-  for (const [flag, key] of Object.entries(flagToConfigKey)) {
-    const value = args[flag];
-    if (typeof value === "string") flags[key] = value;
-  }
-  const config = await resolveConfig({ cwd: process.cwd(), flags });
-  setVerbosity(args.verbose === true || config.verbose, args.quiet === true);
-
+  const config = await loadConfig(args);
   return runNow(config, {
     argv: command,
     cwd: process.cwd(),
     name: typeof args.name === "string" ? args.name : undefined,
     waitTimeoutMs: parseSeconds(args["wait-timeout"], "--wait-timeout"),
     reportPath: typeof args.report === "string" ? args.report : undefined,
+    reporter: await runReporter(config),
   });
 }
 

@@ -5,7 +5,7 @@ import { SepError } from "../errors.ts";
 import { logger } from "../logger.ts";
 import { type KillReason, signalNumber } from "./conclusion.ts";
 import { interrupted, interruptSignal } from "./interrupts.ts";
-import { concludeUnrun, jobLimits, newJobRecord, runJobInTurn, save } from "./job-in-turn.ts";
+import { concludeUnrun, jobLimits, newJobRecord, type RunReporter, runJobInTurn, save } from "./job-in-turn.ts";
 import { isLockHeld, readHolders, releaseLockFile, tryLockFile, WaitTimeoutError } from "./lock.ts";
 import { lockLayout } from "./paths.ts";
 import { isAlive, processStartTime } from "./process-tree.ts";
@@ -18,7 +18,7 @@ import {
   setAsideCorrupt,
 } from "./queue.ts";
 import { newRunRecord, openRecords, pruneOldRuns, writeReport } from "./run-now.ts";
-import { finishRun, type JobRecord, newRunId, type RunRecord, type RunWriter } from "./runs.ts";
+import { finishRun, newRunId, type RunRecord, type RunWriter } from "./runs.ts";
 import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "./store.ts";
 
 export interface DrainInfo {
@@ -34,9 +34,7 @@ export interface DrainOptions {
   follow?: boolean;
   /** if another drain runs, wait for it to end instead of failing */
   wait?: boolean;
-  /** called before and after each job, with the total of jobs known so far */
-  onJobStart?(job: JobRecord, total: number): void;
-  onJobEnd?(job: JobRecord, total: number): void;
+  reporter?: RunReporter;
 }
 
 export interface DrainResult {
@@ -139,12 +137,20 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
       run.jobs.push(job);
       if (run.jobs.length === 1) run.title = job.name;
       writer ??= openRecords(config, run);
-      const total = job.n + listing.entries.length - 1;
-      options.onJobStart?.(job, total);
 
       let outcome: Awaited<ReturnType<typeof runJobInTurn>> | undefined;
       try {
-        outcome = await runJobInTurn({ config, run, job, limits, records: () => writer, waitTimeoutMs: entry.waitTimeoutMs, abort: pipeline.signal });
+        outcome = await runJobInTurn({
+          config,
+          run,
+          job,
+          limits,
+          records: () => writer,
+          waitTimeoutMs: entry.waitTimeoutMs,
+          abort: pipeline.signal,
+          reporter: options.reporter,
+          total: job.n + listing.entries.length - 1,
+        });
       } catch (error) {
         if (!(error instanceof WaitTimeoutError)) throw error;
         logger.warn(`${job.name}: ${error.message}; skipped`);
@@ -159,7 +165,6 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
         save(writer, job);
         continue; // the loop head sees why
       }
-      options.onJobEnd?.(job, job.n + listQueue(lockDir).entries.length);
       if (outcome?.ran && entry.reportPath) writeReport(entry.reportPath, job);
       if (outcome?.ran && outcome.exitCode !== 0) {
         firstFailure ??= outcome.exitCode;
@@ -210,6 +215,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
     } catch (error) {
       logger.warn(`could not write the record of run ${run.id} (${(error as Error).message})`);
     }
+    options.reporter?.runEnded?.(run);
     if (writer) pruneOldRuns(config);
     return { exitCode: run.exitCode ?? 1, run };
   } finally {

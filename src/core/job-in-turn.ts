@@ -70,6 +70,31 @@ export function concludeUnrun(job: JobRecord, conclusion: Extract<Conclusion, "s
   job.completedAt = now.toISOString();
 }
 
+/** Who is told as jobs start and end: the terminal's progress lines, GitHub Actions groups, … */
+export interface RunReporter {
+  /** the job's turn has come and it is about to start; total = jobs known so far in its run */
+  jobStarting?(job: JobRecord, total?: number): void;
+  jobEnded?(job: JobRecord, total?: number): void;
+  runEnded?(run: RunRecord): void;
+}
+
+/** All of reporters: told of a start in order, of an end in reverse order (so they nest). */
+export function reporters(...list: (RunReporter | undefined)[]): RunReporter {
+  const present = list.filter((r): r is RunReporter => r !== undefined);
+  const reversed = [...present].reverse();
+  return {
+    jobStarting: (job, total) => {
+      for (const r of present) r.jobStarting?.(job, total);
+    },
+    jobEnded: (job, total) => {
+      for (const r of reversed) r.jobEnded?.(job, total);
+    },
+    runEnded: (run) => {
+      for (const r of reversed) r.runEnded?.(run);
+    },
+  };
+}
+
 export interface JobInTurnOptions {
   config: ResolvedConfig;
   run: RunRecord;
@@ -80,6 +105,9 @@ export interface JobInTurnOptions {
   waitTimeoutMs?: number;
   /** stops the job from outside; its reason is a KillReason */
   abort?: AbortSignal;
+  reporter?: RunReporter;
+  /** jobs known so far in the run, for "job 2/5" */
+  total?: number;
 }
 
 export type JobInTurnOutcome =
@@ -138,6 +166,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
     save(writer, job);
 
     logger.debug(`run ${run.id} job ${job.n}: starting ${JSON.stringify(job.argv)} in ${job.cwd}`);
+    options.reporter?.jobStarting?.(job, options.total);
     const result = await runJob({
       id: job.id,
       argv: job.argv,
@@ -159,6 +188,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
     });
     completeJob(job, result);
     save(writer, job);
+    options.reporter?.jobEnded?.(job, options.total);
     say(job, result);
     return { ran: true, exitCode: result.verdict.exitCode, result };
   } finally {

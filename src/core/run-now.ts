@@ -4,7 +4,7 @@ import type { ResolvedConfig } from "../config.ts";
 import { errorMessage, SepError } from "../errors.ts";
 import { logger } from "../logger.ts";
 import { pruneRuns } from "./history.ts";
-import { type JobOverrides, jobLimits, newJobRecord, runJobInTurn } from "./job-in-turn.ts";
+import { type JobOverrides, jobLimits, newJobRecord, type RunReporter, runJobInTurn } from "./job-in-turn.ts";
 import { processStartTime } from "./process-tree.ts";
 import { finishRun, newRunId, type RunRecord, RunWriter } from "./runs.ts";
 import { writeJsonAtomic } from "./store.ts";
@@ -18,6 +18,7 @@ export interface RunNowOptions {
   waitTimeoutMs?: number;
   /** also write the job record here */
   reportPath?: string;
+  reporter?: RunReporter;
 }
 
 /** Runs argv when its turn comes; resolves to sep's exit code. */
@@ -38,6 +39,7 @@ export async function runNow(config: ResolvedConfig, options: RunNowOptions): Pr
     limits,
     waitTimeoutMs: options.waitTimeoutMs,
     records: () => (writer = openRecords(config, run)),
+    reporter: options.reporter,
   });
   if (!outcome.ran) return outcome.exitCode;
 
@@ -50,6 +52,7 @@ export async function runNow(config: ResolvedConfig, options: RunNowOptions): Pr
     }
   }
   if (options.reportPath) writeReport(options.reportPath, job);
+  options.reporter?.runEnded?.(run);
   if (writer) pruneOldRuns(config);
   return outcome.exitCode;
 }

@@ -2,9 +2,9 @@
 import { defineCommand } from "citty";
 import { drainQueue } from "../../core/drain.ts";
 import { installInterruptHandlers } from "../../core/interrupts.ts";
-import { logger } from "../../logger.ts";
+import { logger, writeStderr } from "../../logger.ts";
 import { jobHeaderLine, jobResultLine, renderJobsTable, runResultLine } from "../present.ts";
-import { loadConfig } from "../context.ts";
+import { loadConfig, runReporter } from "../context.ts";
 
 export default defineCommand({
   meta: { name: "start", description: "Run the stored jobs in FIFO order as one run; return when the queue is empty" },
@@ -19,18 +19,20 @@ export default defineCommand({
   run: async ({ args }) => {
     installInterruptHandlers();
     const config = await loadConfig(args);
-    const { exitCode, run } = await drainQueue(config, {
+    const { exitCode } = await drainQueue(config, {
       failFast: args["fail-fast"] === true,
       follow: args.follow === true,
       wait: args.wait === true,
-      onJobStart: (job, total) => logger.info(jobHeaderLine(job, job.n, total)),
-      onJobEnd: (job, total) => logger.info(jobResultLine(job, job.n, total)),
+      reporter: await runReporter(config, {
+        jobStarting: (job, total) => logger.info(jobHeaderLine(job, job.n, total)),
+        jobEnded: (job, total) => logger.info(jobResultLine(job, job.n, total)),
+        runEnded: (run) => {
+          const now = new Date();
+          writeStderr(`\n${renderJobsTable(run, now)}`);
+          logger.info(runResultLine(run, now));
+        },
+      }),
     });
-    if (run) {
-      const now = new Date();
-      process.stderr.write(`\n${renderJobsTable(run, now)}`);
-      logger.info(runResultLine(run, now));
-    }
     return exitCode;
   },
 });

@@ -1,0 +1,89 @@
+// GitHub Actions output: each job's output folded in a ::group::, failures as ::error::
+// annotations, and a Markdown table of the run's jobs appended to $GITHUB_STEP_SUMMARY.
+import { appendFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import type { RunReporter } from "../core/job-in-turn.ts";
+import type { JobRecord, RunRecord } from "../core/runs.ts";
+import { formatBytes, formatDuration, singleLine } from "../format.ts";
+import { writeStderr } from "../logger.ts";
+
+/** Workflow-command data: %, CR and LF are escaped so a message stays one command. */
+export function escapeData(text: string): string {
+  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+
+/** Workflow-command property values (title=…) also escape ':' and ','. */
+export function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
+}
+
+const KILLED: Record<string, string> = {
+  timed_out: "killed by sep at the time limit",
+  memory_exceeded: "killed by sep at the memory limit",
+  cancelled: "cancelled",
+  startup_failure: "could not start",
+};
+
+/** The ::error:: line for a job that did not succeed; undefined for success and skipped. */
+export function errorAnnotation(job: JobRecord): string | undefined {
+  if (job.conclusion === "success" || job.conclusion === "skipped" || job.conclusion === null) return undefined;
+  const what = KILLED[job.conclusion] ?? "failed";
+  const limit =
+    job.conclusion === "memory_exceeded" && job.limits.memoryLimitBytes
+      ? ` (used ${formatBytes(job.kill?.measuredBytes ?? job.peakMemoryBytes)}, limit ${formatBytes(job.limits.memoryLimitBytes)})`
+      : job.conclusion === "timed_out" && job.limits.timeoutMs
+        ? ` (limit ${formatDuration(job.limits.timeoutMs)})`
+        : "";
+  const message = `${singleLine(job.name)}: ${what}${limit}, conclusion ${job.conclusion}, exit code ${job.exitCode ?? "-"}`;
+  return `::error title=${escapeProperty(`sep: ${job.conclusion}`)}::${escapeData(message)}`;
+}
+
+/** The step summary: a heading and one table row per job. */
+export function stepSummary(run: RunRecord): string {
+  const cell = (text: string) => singleLine(text).replace(/\|/g, "\\|");
+  const rows = run.jobs.map(
+    (job) =>
+      `| ${job.n} | \`${cell(job.name).replace(/`/g, "'")}\` | ${job.conclusion ?? job.status} | ${job.exitCode ?? "-"} | ${formatDuration(job.durationMs)} | ${formatBytes(job.peakMemoryBytes)} |`,
+  );
+  return [
+    `### sep run \`${run.id}\`: ${run.conclusion ?? run.status} (exit ${run.exitCode ?? "-"})`,
+    "",
+    "| # | command | conclusion | exit | duration | peak memory |",
+    "|---:|---|---|---:|---:|---:|",
+    ...rows,
+    "",
+    "",
+  ].join("\n");
+}
+
+/**
+ * The reporter for runs under GITHUB_ACTIONS=true. Markers go to stderr (stdout belongs to the
+ * command). Between the group's start and end, workflow commands are switched off with a random
+ * stop-commands token, so a command printing `::endgroup::`, `::error::` or `::add-mask::` cannot
+ * break out of its group or speak for sep.
+ */
+export function githubReporter(env: NodeJS.ProcessEnv = process.env): RunReporter {
+  let token: string | undefined;
+  return {
+    jobStarting(job, total) {
+      token = randomBytes(16).toString("hex");
+      const label = total === undefined ? singleLine(job.name) : `job ${job.n}/${total}: ${singleLine(job.name)}`;
+      writeStderr(`::group::${escapeData(label)}\n::stop-commands::${token}\n`);
+    },
+    jobEnded(job) {
+      if (token) writeStderr(`::${token}::\n::endgroup::\n`);
+      token = undefined;
+      const annotation = errorAnnotation(job);
+      if (annotation) writeStderr(`${annotation}\n`);
+    },
+    runEnded(run) {
+      const file = env.GITHUB_STEP_SUMMARY;
+      if (!file) return;
+      try {
+        appendFileSync(file, stepSummary(run));
+      } catch (error) {
+        writeStderr(`sep: warning: could not append to GITHUB_STEP_SUMMARY ${file}: ${(error as Error).message}\n`);
+      }
+    },
+  };
+}
