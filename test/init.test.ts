@@ -1,6 +1,6 @@
 // `sep init` on real temp projects: what it creates, what it leaves alone, and .gitignore merging.
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GITIGNORE_HEADER, initProject, mergeGitignore, renderDotenv } from "../src/commands/init.ts";
@@ -104,6 +104,30 @@ describe("initProject", () => {
     initProject({ root, ci: true });
     const config = await resolveConfig({ cwd: root, env: {} });
     expect([config.verbose, config.timeout, config.pipelineTimeout, config.memoryLimitMb]).toEqual([true, 1800, 7200, 2048]);
+  });
+
+  test("--ci leaves tracked files alone: sep's files are ignored in .git/info/exclude, not .gitignore", () => {
+    const root = project({ ".gitignore": "node_modules/\n" });
+    const first = initProject({ root, ci: true });
+    expect(read(root, ".gitignore")).toBe("node_modules/\n");
+    expect(first.steps[3]).toMatchObject({ path: join(root, ".git/info/exclude"), action: "created" });
+    const exclude = read(root, ".git/info/exclude");
+    for (const entry of ["logs/", ".sequential-locks/", ".sep.log.lock", ".env.development"]) expect(count(exclude, entry)).toBe(1);
+
+    // a second run changes nothing, and does not claim the CI values were skipped
+    const second = initProject({ root, ci: true });
+    expect(second.steps.map((s) => s.action)).toEqual(["exists", "exists", "exists", "unchanged"]);
+    expect(second.ciValuesSkipped).toBe(false);
+    expect(read(root, ".git/info/exclude")).toBe(exclude);
+    expect(read(root, ".env.development")).toBe(renderDotenv(true));
+  });
+
+  test("--ci outside a git checkout writes no ignore file", () => {
+    const root = mkdtempSync(join(tmpdir(), "sep-init-nogit-"));
+    made.push(root);
+    const result = initProject({ root, ci: true });
+    expect(result.steps[3]).toMatchObject({ action: "unchanged" });
+    expect(readdirSync(root).sort()).toEqual([".env.development", ".sequential-locks", "logs"]);
   });
 
   test("a state dir that is a symlink is refused (exit 1)", () => {

@@ -1,5 +1,6 @@
-// `sep init [--ci] [--force]`: set a project up: state dirs, .env.development, .gitignore entries.
-import { chmodSync, existsSync, lstatSync, readFileSync, statSync } from "node:fs";
+// `sep init [--ci] [--force]`: set a project up: state dirs, .env.development, and ignore entries
+// (.gitignore; with --ci, .git/info/exclude, so a CI checkout's tracked files stay unchanged).
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { defineCommand } from "citty";
 import { CONFIG_KEYS } from "../config.ts";
@@ -50,12 +51,12 @@ function _normalizeEntry(line: string): string {
  * Add sep's entries to .gitignore text, under one header. Entries already present anywhere are
  * not repeated; when the header exists, missing entries go right under it. Idempotent.
  */
-export function mergeGitignore(existing: string | undefined): { text: string; added: string[] } {
+export function mergeGitignore(existing: string | undefined, entries: readonly string[] = GITIGNORE_ENTRIES): { text: string; added: string[] } {
   const text = existing ?? "";
   const eol = text.includes("\r\n") ? "\r\n" : "\n";
   const lines = text === "" ? [] : text.split(/\r?\n/);
   const present = new Set(lines.filter((l) => !/^\s*[#!]/.test(l)).map(_normalizeEntry));
-  const missing = GITIGNORE_ENTRIES.filter((entry) => !present.has(_normalizeEntry(entry)));
+  const missing = entries.filter((entry) => !present.has(_normalizeEntry(entry)));
   if (missing.length === 0) return { text, added: [] };
 
   const header = lines.findIndex((line) => line.trim() === GITIGNORE_HEADER);
@@ -82,7 +83,11 @@ export interface InitResult {
   ciValuesSkipped: boolean;
 }
 
-/** Set up root for sep. Never overwrites .env.development unless force. */
+/**
+ * Set up root for sep. Never overwrites .env.development unless force. With ci, sep's files are
+ * ignored through .git/info/exclude instead of .gitignore: a CI job must not change tracked files
+ * (a later `git diff --exit-code` or a release step would see a dirty checkout).
+ */
 export function initProject(options: { root: string; ci?: boolean; force?: boolean }): InitResult {
   const { root, ci = false, force = false } = options;
   const steps: InitStep[] = [];
@@ -96,27 +101,50 @@ export function initProject(options: { root: string; ci?: boolean; force?: boole
 
   const dotenvPath = join(root, DOTENV_FILE);
   const dotenvExisted = _exists(dotenvPath);
+  let ciValuesSkipped = false;
   if (dotenvExisted && !force) {
+    // A second `init --ci` finds the file the first one wrote: nothing was skipped then.
+    ciValuesSkipped = ci && _readText(dotenvPath) !== renderDotenv(true);
     steps.push({ path: dotenvPath, action: "exists", detail: "left alone; --force overwrites it" });
   } else {
     _writeProjectFile(dotenvPath, renderDotenv(ci));
     steps.push({ path: dotenvPath, action: dotenvExisted ? "overwritten" : "created" });
   }
 
-  const gitignorePath = join(root, ".gitignore");
-  const existing = existsSync(gitignorePath) ? readFileSync(gitignorePath, "utf8") : undefined;
-  const merged = mergeGitignore(existing);
-  if (merged.added.length === 0) {
-    steps.push({ path: gitignorePath, action: "unchanged", detail: "already ignores sep's files" });
-  } else {
-    _writeProjectFile(gitignorePath, merged.text);
-    steps.push({
-      path: gitignorePath,
-      action: existing === undefined ? "created" : "updated",
-      detail: `added ${merged.added.join(", ")}`,
-    });
+  steps.push(ci ? _ignoreLocally(root) : _ignoreInGitignore(join(root, ".gitignore"), GITIGNORE_ENTRIES));
+  return { root, steps, ciValuesSkipped };
+}
+
+function _ignoreInGitignore(path: string, entries: readonly string[]): InitStep {
+  const existing = existsSync(path) ? readFileSync(path, "utf8") : undefined;
+  const merged = mergeGitignore(existing, entries);
+  if (merged.added.length === 0) return { path, action: "unchanged", detail: "already ignores sep's files" };
+  _writeProjectFile(path, merged.text);
+  return { path, action: existing === undefined ? "created" : "updated", detail: `added ${merged.added.join(", ")}` };
+}
+
+/** CI: ignore sep's files (and the .env.development init wrote) in this clone only. */
+function _ignoreLocally(root: string): InitStep {
+  const gitDir = join(root, ".git");
+  const info = join(gitDir, "info");
+  const path = join(info, "exclude");
+  let isGitDir = false;
+  try {
+    isGitDir = lstatSync(gitDir).isDirectory();
+  } catch {
+    // not a git checkout
   }
-  return { root, steps, ciValuesSkipped: ci && dotenvExisted && !force };
+  if (!isGitDir) return { path, action: "unchanged", detail: "no .git directory here; nothing to ignore in" };
+  if (!existsSync(info)) mkdirSync(info, { recursive: true });
+  return _ignoreInGitignore(path, [...GITIGNORE_ENTRIES, DOTENV_FILE]);
+}
+
+function _readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -139,8 +167,15 @@ function _exists(path: string): boolean {
   }
 }
 
-/** A GitHub Actions job that installs sep and runs checks through it (printed by `init --ci`). */
-export const GITHUB_WORKFLOW_SNIPPET = `# .github/workflows/checks.yml: run heavy checks one at a time, inside sep's limits
+/**
+ * Where CI downloads the installer: the latest release's install.sh (it installs the matching
+ * binary after checking its SHA-256; SEP_VERSION=X.Y.Z pins a release). OWNER is the GitHub
+ * account that publishes sep's releases.
+ */
+export const INSTALL_SCRIPT_URL = "https://github.com/OWNER/sep/releases/latest/download/install.sh";
+
+/** A GitHub Actions workflow that installs sep and runs checks through it (printed by `init --ci`). */
+export const GITHUB_WORKFLOW_SNIPPET = `# .github/workflows/checks.yml: heavy checks one at a time, inside sep's memory and time limits
 name: checks
 on: [push, pull_request]
 jobs:
@@ -154,16 +189,21 @@ jobs:
     steps:
       - uses: actions/checkout@v4
       - name: Install sep
-        # point this at the install.sh of the sep release you use
-        run: curl -fsSL "$SEP_INSTALL_SH_URL" | sh
+        # to ~/.local/bin, added to $GITHUB_PATH for the next steps; \`| SEP_VERSION=X.Y.Z sh\` pins a release
+        run: curl -fsSL ${INSTALL_SCRIPT_URL} | sh
       - name: Set up sep
+        # logs/, .sequential-locks/ and .env.development, ignored in .git/info/exclude
         run: sep init --ci
+      - name: Check the workflows
+        # fails on a job that queues commands but never starts the queue
+        run: sep doctor
       - name: Checks
+        # each command runs at once, in its turn, and fails the step with its own exit code
         run: |
           sep -- npm run lint
           sep -- npm test
-      # Queueing instead? Every \`sep queue add\` needs a \`sep queue start\` in the same job,
-      # or nothing runs (\`sep doctor\` finds workflows that forget it):
+      # Or queue them and run the queue: every \`sep queue add\` needs a \`sep queue start\`
+      # later in the same job (each job is a fresh runner), or nothing runs:
       #   sep queue add -- npm run lint
       #   sep queue add -- npm test
       #   sep queue start
@@ -172,7 +212,7 @@ jobs:
 export default defineCommand({
   meta: { name: "init", description: "Set a project up for sep: state dirs, .env.development, .gitignore" },
   args: {
-    ci: { type: "boolean", description: "Write CI values (VERBOSE=1, TIMEOUT=1800, PIPELINE_TIMEOUT=7200) and print a GitHub Actions job" },
+    ci: { type: "boolean", description: "For a CI runner: write CI values (VERBOSE=1, TIMEOUT=1800, PIPELINE_TIMEOUT=7200), ignore sep's files in .git/info/exclude (tracked files stay unchanged), and print a GitHub Actions workflow" },
     force: { type: "boolean", description: "Overwrite an existing .env.development" },
   },
   run({ args }) {
