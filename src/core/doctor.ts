@@ -1,0 +1,320 @@
+// `sep doctor`'s checks: configuration, state dirs, /proc, flock, version, and the project files
+// that queue commands without ever starting the queue. Read-only: it creates nothing in the
+// project (the flock probe uses a temp file in the OS temp dir and removes it).
+import { accessSync, constants, lstatSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { type ProjectReader, type ScanSection, scanProject } from "../ci/workflow-scan.ts";
+import { type ResolvedConfig, resolveConfig } from "../config.ts";
+import { errorMessage, SepError } from "../errors.ts";
+import { VERSION } from "../version.ts";
+import { libc } from "./libc.ts";
+import { releaseLockFile, tryLockFile } from "./lock.ts";
+import { findProjectRoot } from "./paths.ts";
+import { readStat } from "./process-tree.ts";
+
+export type FindingStatus = "ok" | "warn" | "fail";
+
+export type CheckName = "config" | "lock-dir" | "log-dir" | "proc" | "flock" | "version" | ScanSection["kind"];
+
+/**
+ * One result of one check. `--json` prints an array of these (stable names; fields may be added).
+ * `file` is relative to the project root when it is inside it, else absolute.
+ */
+export interface Finding {
+  check: CheckName;
+  status: FindingStatus;
+  message: string;
+  file?: string;
+  /** 1-based */
+  line?: number;
+  /** what to do about it (warn and fail findings) */
+  fix?: string;
+}
+
+export interface DoctorReport {
+  root: string;
+  findings: Finding[];
+}
+
+export interface DoctorOptions {
+  cwd: string;
+  /** defaults to process.env; never modified */
+  env?: NodeJS.ProcessEnv;
+  /** where the flock probe makes its temp file; defaults to os.tmpdir() */
+  tempDir?: string;
+}
+
+/** Run every check. Never throws for what it finds: a broken config is a finding, not an exit 2. */
+export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
+  const cwd = resolve(options.cwd);
+  const findings: Finding[] = [];
+  let config: ResolvedConfig | undefined;
+  try {
+    config = await resolveConfig({ cwd, env: options.env });
+  } catch (error) {
+    findings.push(..._configFailure(error));
+  }
+  const root = config?.root ?? findProjectRoot(cwd);
+  if (config) findings.push(_configOk(config));
+
+  // Without a valid config, check where the defaults would put state (and say so).
+  const defaults = config === undefined ? " (the default; the configuration did not load)" : "";
+  findings.push(checkStateDir("lock-dir", config?.lockDir ?? join(root, ".sequential-locks"), "SEQUENTIAL_LOCK_BASE_DIR", defaults));
+  findings.push(checkStateDir("log-dir", config?.logDir ?? join(root, "logs"), "SEP_LOG_DIR", defaults));
+  findings.push(checkProc());
+  findings.push(checkFlock(options.tempDir ?? tmpdir()));
+  findings.push(checkVersion());
+  for (const section of scanProject(fsReader(root))) findings.push(...sectionFindings(section));
+  return { root, findings: findings.map((finding) => _relativeFile(finding, root)) };
+}
+
+/** 1 when any finding failed, else 0: warnings alone do not fail `sep doctor`. */
+export function doctorExitCode(findings: readonly Finding[]): number {
+  return findings.some((finding) => finding.status === "fail") ? 1 : 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+function _configOk(config: ResolvedConfig): Finding {
+  const files = [config.dotenvFile, config.configFile].filter((file): file is string => file !== undefined);
+  const from = files.length > 0 ? files.map((file) => relative(config.root, file)).join(" and ") : "defaults and the environment only";
+  return { check: "config", status: "ok", message: `configuration is valid (${from}; root ${config.root})` };
+}
+
+/** A config error as findings, one per problem line, each with the file (and line) it names. */
+function _configFailure(error: unknown): Finding[] {
+  if (!(error instanceof SepError)) {
+    return [{ check: "config", status: "fail", message: `the configuration could not be read: ${errorMessage(error)}` }];
+  }
+  return error.message.split("\n").map((message) => ({
+    check: "config" as const,
+    status: "fail" as const,
+    message,
+    ..._locate(message),
+    fix: error.hint ?? "fix the value named above",
+  }));
+}
+
+/**
+ * The file (and line) a config message names, so the finding can point at it:
+ * "(got "abc" in /p/.env.development:3)", "line 3 of /p/.env.development", "in /p/sep.config.ts",
+ * "/p/sep.config.ts failed to load", "cannot read /p/.env.development".
+ */
+function _locate(message: string): { file?: string; line?: number } {
+  let match = / in (\/[^\s():]+):(\d+)\)/.exec(message);
+  if (match) return { file: match[1], line: Number(match[2]) };
+  match = /line (\d+) of (\/[^\s:]+)/.exec(message);
+  if (match) return { file: match[2], line: Number(match[1]) };
+  match = / in (\/[^\s()]+?)(?:[)\s]|$)/.exec(message) ?? /^(\/\S+?) (?:failed|must)/.exec(message) ?? /cannot read (\/[^\s:]+)/.exec(message);
+  return match ? { file: match[1] } : {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// State directories
+
+const _uid = typeof process.getuid === "function" ? process.getuid() : -1;
+
+/**
+ * A state dir sep will write into: a real directory of this user's, writable, not open to others;
+ * or, when it does not exist yet, creatable (its nearest existing ancestor is a writable
+ * directory). Creates nothing.
+ */
+export function checkStateDir(check: "lock-dir" | "log-dir", path: string, variable: string, note = ""): Finding {
+  const what = check === "lock-dir" ? "lock dir" : "log dir";
+  const elsewhere = `or set ${variable} to a directory of your own`;
+  let stat;
+  try {
+    stat = lstatSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return _checkCreatable(check, what, path, variable, note);
+    return { check, status: "fail", message: `cannot inspect the ${what} ${path}${note}: ${code ?? errorMessage(error)}`, fix: `check the path's permissions, ${elsewhere}` };
+  }
+  if (stat.isSymbolicLink()) {
+    return { check, status: "fail", message: `the ${what} ${path}${note} is a symlink: sep refuses to write through it`, fix: `remove the symlink (sep creates a real directory), ${elsewhere}` };
+  }
+  if (!stat.isDirectory()) {
+    const consequence = check === "log-dir" ? "runs would not be recorded" : "sep cannot run anything";
+    return { check, status: "fail", message: `the ${what} ${path}${note} is not a directory: ${consequence}`, fix: `remove it, ${elsewhere}` };
+  }
+  if (_uid >= 0 && stat.uid !== _uid) {
+    return { check, status: "fail", message: `the ${what} ${path}${note} belongs to uid ${stat.uid}, not to you (uid ${_uid}): sep refuses it`, fix: `use a directory of your own: remove it, ${elsewhere}` };
+  }
+  if (!_writable(path)) {
+    return { check, status: "fail", message: `the ${what} ${path}${note} is not writable`, fix: `chmod u+rwx ${_quote(path)}, ${elsewhere}` };
+  }
+  const mode = stat.mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    return {
+      check,
+      status: "warn",
+      message: `the ${what} ${path}${note} is open to other users (mode ${mode.toString(8).padStart(4, "0")}); ${check === "log-dir" ? "job logs may hold secrets a command printed" : "others could read the queue"}`,
+      fix: `chmod 700 ${_quote(path)} (sep creates its dirs with mode 0700)`,
+    };
+  }
+  return { check, status: "ok", message: `the ${what} ${path}${note} is a private, writable directory of yours` };
+}
+
+function _checkCreatable(check: "lock-dir" | "log-dir", what: string, path: string, variable: string, note: string): Finding {
+  let ancestor = dirname(path);
+  for (;;) {
+    try {
+      const stat = statSync(ancestor);
+      if (!stat.isDirectory()) {
+        return { check, status: "fail", message: `the ${what} ${path}${note} cannot be created: ${ancestor} is not a directory`, fix: `set ${variable} to a directory of your own` };
+      }
+      break;
+    } catch {
+      if (dirname(ancestor) === ancestor) break;
+      ancestor = dirname(ancestor);
+    }
+  }
+  if (!_writable(ancestor)) {
+    return { check, status: "fail", message: `the ${what} ${path}${note} does not exist and cannot be created: ${ancestor} is not writable`, fix: `create it yourself (mkdir -m 700 -p ${_quote(path)}), or set ${variable} to a directory of your own` };
+  }
+  return { check, status: "ok", message: `the ${what} ${path}${note} does not exist yet; sep will create it (mode 0700) in ${ancestor}` };
+}
+
+function _writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function _quote(path: string): string {
+  return /^[\w./-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// /proc, flock, version
+
+/** What the memory watcher and the tree walk read from /proc (Linux); elsewhere sep uses ps. */
+export function checkProc(): Finding {
+  if (process.platform !== "linux") {
+    return { check: "proc", status: "ok", message: `no /proc on ${process.platform}: sep reads process trees and memory with ps (RSS only, no PSS)` };
+  }
+  if (readStat(process.pid) === null) {
+    return { check: "proc", status: "fail", message: "/proc/self/stat cannot be read: sep cannot see process trees or measure memory", fix: "run sep where /proc is mounted and readable" };
+  }
+  const missing: string[] = [];
+  if (!_readable(`/proc/self/task/${process.pid}/children`)) missing.push("/proc/self/task/*/children (sep scans all of /proc instead, which is slower)");
+  if (!_readable("/proc/self/smaps_rollup")) missing.push("/proc/self/smaps_rollup (the memory limit is confirmed with RSS, not PSS)");
+  if (missing.length > 0) {
+    return { check: "proc", status: "warn", message: `/proc is readable, but missing ${missing.join(" and ")}`, fix: "a kernel ≥ 4.14 with CONFIG_PROC_CHILDREN has both" };
+  }
+  return { check: "proc", status: "ok", message: "/proc/self/stat, /proc/self/task/*/children and smaps_rollup are readable" };
+}
+
+function _readable(path: string): boolean {
+  try {
+    readFileSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Take an flock on a temp file, check that a second open of it is refused while the first holds
+ * it, release, and remove the file: the kernel lock sep's turns and queue rely on.
+ */
+export function checkFlock(dir: string): Finding {
+  if (!libc()) {
+    return { check: "flock", status: "fail", message: "the C library cannot be loaded, so sep cannot take kernel file locks (flock)", fix: "run sep on Linux (glibc or musl) or macOS" };
+  }
+  const path = join(dir, `sep-doctor-${process.pid}-${Date.now().toString(36)}.lock`);
+  try {
+    const first = tryLockFile(path);
+    if (first === undefined) return { check: "flock", status: "fail", message: `flock(2) on a new file in ${dir} was refused`, fix: "check the temp dir's file system (TMPDIR)" };
+    let second: number | undefined;
+    try {
+      second = tryLockFile(path);
+    } finally {
+      releaseLockFile(first);
+    }
+    if (second !== undefined) {
+      releaseLockFile(second);
+      return { check: "flock", status: "fail", message: `flock(2) in ${dir} does not exclude: a second lock on a held file was granted`, fix: "use a local file system for TMPDIR and the lock dir (some network file systems ignore flock)" };
+    }
+    const again = tryLockFile(path);
+    if (again === undefined) return { check: "flock", status: "fail", message: `flock(2) in ${dir} was not released when its file was closed`, fix: "use a local file system for TMPDIR and the lock dir" };
+    releaseLockFile(again);
+    return { check: "flock", status: "ok", message: `flock(2) takes, excludes and releases a lock (tested in ${dir})` };
+  } catch (error) {
+    return { check: "flock", status: "fail", message: `flock(2) failed in ${dir}: ${errorMessage(error)}`, fix: "check that TMPDIR is a writable local directory" };
+  } finally {
+    try {
+      unlinkSync(path);
+    } catch {
+      // never created
+    }
+  }
+}
+
+export function checkVersion(): Finding {
+  return { check: "version", status: "ok", message: `sep ${VERSION} on ${process.platform}-${process.arch} (Bun ${Bun.version})` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Project files
+
+const _SECTION_NAMES: Record<ScanSection["kind"], { what: string; unit: string }> = {
+  workflows: { what: "GitHub workflows", unit: "job" },
+  makefiles: { what: "Makefiles", unit: "target" },
+  "package-json": { what: "package.json", unit: "script" },
+  "pre-commit": { what: ".pre-commit-config.yaml", unit: "hook" },
+};
+
+/** A scan's problems as findings; a clean scan is one ok finding saying what was read. */
+export function sectionFindings(section: ScanSection): Finding[] {
+  const names = _SECTION_NAMES[section.kind];
+  if (section.problems.length > 0) {
+    return section.problems.map((problem) => ({
+      check: section.kind,
+      status: problem.status,
+      message: problem.message,
+      file: problem.file,
+      line: problem.line,
+      fix: problem.fix,
+    }));
+  }
+  if (section.files.length === 0) return [{ check: section.kind, status: "ok", message: `no ${names.what} found` }];
+  const files = section.files.length === 1 ? section.files[0] : `${section.files.length} files`;
+  const units = `${section.units} ${names.unit}${section.units === 1 ? "" : "s"}`;
+  return [{ check: section.kind, status: "ok", message: `${names.what}: ${files}, ${units}; no queue left unstarted, no old scripts` }];
+}
+
+/** Read the project from disk, never following a symlinked directory out of it. */
+export function fsReader(root: string): ProjectReader {
+  return {
+    list(dir) {
+      try {
+        return readdirSync(join(root, dir), { withFileTypes: true }).map((entry) => ({ name: entry.name, isDir: entry.isDirectory() }));
+      } catch {
+        return [];
+      }
+    },
+    read(path) {
+      const full = join(root, path);
+      try {
+        // Only regular files, and not huge ones (a generated 50 MB "Makefile" is not worth reading).
+        const stat = statSync(full);
+        if (!stat.isFile() || stat.size > 4 * 1024 * 1024) return undefined;
+        return readFileSync(full, "utf8");
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+function _relativeFile(finding: Finding, root: string): Finding {
+  if (finding.file === undefined || !isAbsolute(finding.file)) return finding;
+  const rel = relative(root, finding.file);
+  return rel.startsWith("..") || isAbsolute(rel) ? finding : { ...finding, file: rel };
+}
