@@ -223,6 +223,11 @@ describe("workflows", () => {
       problems: [["fail", "queue-not-started", ".github/actions/queue-lints/action.yaml:6"]],
     },
     {
+      name: "steps shared through YAML anchors and merge keys are read in each job",
+      files: { [WF]: "on: push\njobs:\n  base: &base\n    runs-on: x\n    steps:\n      - run: sep queue add -- pytest\n  derived:\n    <<: *base\n  fixed:\n    <<: *base\n    steps:\n      - run: sep -- pytest\n" },
+      problems: [["fail", "queue-not-started", `${WF}:6`], ["fail", "queue-not-started", `${WF}:6`]],
+    },
+    {
       name: "a file that is not YAML is a finding, not a crash; the other files are still read",
       files: {
         ".github/workflows/broken.yaml": "name: broken\njobs: [\n  x: {\n",

@@ -756,7 +756,7 @@ function _firstLine(message: string): string {
 
 function _parseYaml(file: string, text: string, refusedBy: string): { doc: Document.Parsed; lines: LineCounter } | ScanProblem {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, merge: true });
   const error = doc.errors[0];
   if (error) {
     return {
@@ -775,9 +775,23 @@ function _resolve(doc: Document.Parsed, node: unknown): unknown {
   return isAlias(node) ? node.resolve(doc) : node;
 }
 
-function _get(doc: Document.Parsed, map: unknown, key: string): unknown {
+/** map[key], following aliases and `<<: *anchor` merge keys (a job may borrow another's steps). */
+function _get(doc: Document.Parsed, map: unknown, key: string, depth = 0): unknown {
   const resolved = _resolve(doc, map);
-  return isMap(resolved) ? _resolve(doc, resolved.get(key, true)) : undefined;
+  if (!isMap(resolved)) return undefined;
+  const direct = resolved.get(key, true);
+  if (direct !== undefined || depth > 8) return _resolve(doc, direct);
+  for (const pair of resolved.items) {
+    // with `merge: true` the parser keys a merge with a symbol described "<<"
+    const mergeKey = isScalar(pair.key) && (pair.key.value === "<<" || (typeof pair.key.value === "symbol" && pair.key.value.description === "<<"));
+    if (!mergeKey) continue;
+    const source = _resolve(doc, pair.value);
+    for (const item of isSeq(source) ? source.items : [source]) {
+      const found = _get(doc, item, key, depth + 1);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }
 
 function _lineOfNode(lines: LineCounter, node: unknown): number {
