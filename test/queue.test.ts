@@ -1,0 +1,203 @@
+// The durable queue's store (src/core/queue.ts) directly: numbering, FIFO listing, corrupt entries
+// set aside with their contents, remove, clear, claims, pause. No sep process runs here.
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  addToQueue,
+  claimEntry,
+  clearQueue,
+  dropClaim,
+  dropStaleClaims,
+  findEntry,
+  isPaused,
+  listQueue,
+  type NewQueueEntry,
+  removeFromQueue,
+  setAsideCorrupt,
+  setPaused,
+} from "../src/core/queue.ts";
+import { SepError } from "../src/errors.ts";
+import { type TempDir, tempDir } from "./helpers.ts";
+
+const dirs: TempDir[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) dir.cleanup();
+});
+
+function lockDir(): string {
+  const dir = tempDir("sep-queue-");
+  dirs.push(dir);
+  return join(dir.path, ".sequential-locks");
+}
+
+function job(...argv: string[]): NewQueueEntry {
+  return { argv, cwd: "/somewhere", overrides: {} };
+}
+
+const queueDir = (lock: string) => join(lock, "queue");
+
+describe("addToQueue / listQueue", () => {
+  test("numbers entries q1, q2, … and lists them oldest first, argv exact", () => {
+    const lock = lockDir();
+    const weird = ["printf", "%s\n", "a b", "", "line1\nline2", "$(rm -rf /)", "ü ✓ 🚀", "--"];
+    const first = addToQueue(lock, { ...job(...weird), name: "weird", overrides: { timeout: 1, memoryLimitMb: 5 }, waitTimeoutMs: 1500 });
+    const second = addToQueue(lock, job("true"));
+    expect([first.id, first.seq, second.id, second.seq]).toEqual(["q1", 1, "q2", 2]);
+    const { entries, corrupt } = listQueue(lock);
+    expect(corrupt).toEqual([]);
+    expect(entries.map((e) => e.id)).toEqual(["q1", "q2"]);
+    expect(entries[0]!.argv).toEqual(weird);
+    expect(entries[0]!.overrides).toEqual({ timeout: 1, memoryLimitMb: 5 });
+    expect(entries[0]!.waitTimeoutMs).toBe(1500);
+    expect(entries[0]!.name).toBe("weird");
+    expect(Date.parse(entries[0]!.addedAt)).not.toBeNaN();
+  });
+
+  test("orders by number, not by name length (q10 after q9)", () => {
+    const lock = lockDir();
+    for (let i = 1; i <= 12; i++) addToQueue(lock, job("echo", String(i)));
+    expect(listQueue(lock).entries.map((e) => e.argv[1])).toEqual(Array.from({ length: 12 }, (_, i) => String(i + 1)));
+  });
+
+  test("a missing queue is empty and listing it creates nothing", () => {
+    const lock = lockDir();
+    expect(listQueue(lock)).toEqual({ entries: [], corrupt: [] });
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  test("files that are not jobs are listed as corrupt; temp files and subdirs are ignored", () => {
+    const lock = lockDir();
+    addToQueue(lock, job("true"));
+    const bad: Record<string, string> = {
+      "000000000002.json": "garbage {",
+      "000000000003.json": "[]",
+      "000000000004.json": '{"argv": "not an array"}',
+      "000000000005.json": "null",
+      "000000000006.json": JSON.stringify({ id: "q6", seq: 6, argv: [], cwd: "/", overrides: {}, addedAt: "x" }),
+      "000000000007.json": JSON.stringify({ id: "q7", seq: 7, argv: ["ls", 5], cwd: "/", overrides: {}, addedAt: "x" }),
+      "000000000008.json": "",
+    };
+    for (const [name, text] of Object.entries(bad)) writeFileSync(join(queueDir(lock), name), text);
+    writeFileSync(join(queueDir(lock), "000000000009.json.123.1.tmp"), "half a fi");
+    mkdirSync(join(queueDir(lock), "claimed"));
+    setPaused(lock, true);
+    const listing = listQueue(lock);
+    expect(listing.entries.map((e) => e.id)).toEqual(["q1"]);
+    expect(listing.corrupt).toEqual(Object.keys(bad));
+  });
+
+  test("a queue counter edited into nonsense never makes a new entry overwrite a stored one", () => {
+    const lock = lockDir();
+    addToQueue(lock, job("echo", "one"));
+    addToQueue(lock, job("echo", "two"));
+    writeFileSync(join(lock, "queue-counter"), "garbage");
+    addToQueue(lock, job("echo", "three"));
+    expect(listQueue(lock).entries.map((e) => e.argv[1])).toEqual(["one", "two", "three"]);
+  });
+
+  test("a deleted queue counter never makes a new entry overwrite a stored one", () => {
+    const lock = lockDir();
+    addToQueue(lock, job("echo", "one"));
+    rmSync(join(lock, "queue-counter"));
+    addToQueue(lock, job("echo", "two"));
+    expect(listQueue(lock).entries.map((e) => e.argv[1])).toEqual(["one", "two"]);
+  });
+});
+
+describe("setAsideCorrupt", () => {
+  test("moves the named files into queue/corrupt with their contents; the valid ones stay", () => {
+    const lock = lockDir();
+    addToQueue(lock, job("true"));
+    addToQueue(lock, job("false"));
+    writeFileSync(join(queueDir(lock), "000000000002.json"), "not json");
+    const { corrupt } = listQueue(lock);
+    expect(corrupt).toEqual(["000000000002.json"]);
+    const moved = setAsideCorrupt(lock, corrupt);
+    expect(moved.length).toBe(1);
+    expect(moved[0]!.startsWith(join(queueDir(lock), "corrupt"))).toBe(true);
+    expect(moved[0]!.endsWith("000000000002.json")).toBe(true);
+    expect(readFileSync(moved[0]!, "utf8")).toBe("not json");
+    expect(listQueue(lock)).toEqual({ entries: [expect.objectContaining({ id: "q1" })], corrupt: [] });
+  });
+
+  test("a name already gone (claimed or removed meanwhile) is skipped without throwing", () => {
+    const lock = lockDir();
+    addToQueue(lock, job("true"));
+    expect(setAsideCorrupt(lock, ["000000000042.json"])).toEqual([]);
+    expect(setAsideCorrupt(lock, [])).toEqual([]);
+    expect(listQueue(lock).entries.length).toBe(1);
+  });
+});
+
+describe("remove / clear / claims", () => {
+  test("removeFromQueue takes an id (q2) or a bare number (3); an unknown id is a SepError (exit 2) naming it", () => {
+    const lock = lockDir();
+    for (const word of ["a", "b", "c", "d"]) addToQueue(lock, job("echo", word));
+    expect(removeFromQueue(lock, "q2").argv).toEqual(["echo", "b"]);
+    expect(removeFromQueue(lock, "3").argv).toEqual(["echo", "c"]);
+    expect(listQueue(lock).entries.map((e) => e.id)).toEqual(["q1", "q4"]);
+    let error: unknown;
+    try {
+      removeFromQueue(lock, "q77");
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SepError);
+    expect((error as SepError).exitCode).toBe(2);
+    expect((error as SepError).message).toContain("q77");
+    expect(findEntry(lock, "q2")).toBeUndefined();
+  });
+
+  test("claimEntry succeeds once; a claimed or removed entry cannot be claimed again, nor removed, nor cleared", () => {
+    const lock = lockDir();
+    const first = addToQueue(lock, job("one"));
+    const second = addToQueue(lock, job("two"));
+    const third = addToQueue(lock, job("three"));
+    expect(claimEntry(lock, first)).toBe(true);
+    expect(claimEntry(lock, first)).toBe(false);
+    expect(listQueue(lock).entries.map((e) => e.id)).toEqual(["q2", "q3"]);
+    expect(() => removeFromQueue(lock, "q1")).toThrow(SepError);
+    removeFromQueue(lock, "q2");
+    expect(claimEntry(lock, second)).toBe(false);
+    expect(clearQueue(lock).map((e) => e.id)).toEqual(["q3"]);
+    expect(claimEntry(lock, third)).toBe(false);
+    expect(listQueue(lock).entries).toEqual([]);
+    // The claim survives clear (its job is running) until the drain drops it.
+    expect(readdirSync(join(queueDir(lock), "claimed"))).toEqual(["1.json"]);
+    dropClaim(lock, first);
+    expect(readdirSync(join(queueDir(lock), "claimed"))).toEqual([]);
+  });
+
+  test("dropStaleClaims removes the claims a dead drain left and counts them", () => {
+    const lock = lockDir();
+    expect(dropStaleClaims(lock)).toBe(0);
+    const a = addToQueue(lock, job("a"));
+    const b = addToQueue(lock, job("b"));
+    claimEntry(lock, a);
+    claimEntry(lock, b);
+    expect(dropStaleClaims(lock)).toBe(2);
+    expect(readdirSync(join(queueDir(lock), "claimed"))).toEqual([]);
+  });
+
+  test("clearQueue on an empty or missing queue returns nothing", () => {
+    const lock = lockDir();
+    expect(clearQueue(lock)).toEqual([]);
+  });
+});
+
+describe("pause", () => {
+  test("setPaused(true) makes isPaused true; false removes the flag; both are idempotent", () => {
+    const lock = lockDir();
+    expect(isPaused(lock)).toBe(false);
+    setPaused(lock, false);
+    expect(existsSync(lock)).toBe(false);
+    setPaused(lock, true);
+    setPaused(lock, true);
+    expect(isPaused(lock)).toBe(true);
+    expect(listQueue(lock)).toEqual({ entries: [], corrupt: [] });
+    setPaused(lock, false);
+    setPaused(lock, false);
+    expect(isPaused(lock)).toBe(false);
+  });
+});
