@@ -246,7 +246,7 @@ describe("workflows", () => {
   test("a failure says which job, what was queued, and the fix", () => {
     const root = project({ [WF]: workflow({ lint: "      - run: |\n          sep queue add -- ruff check\n          sep queue add -- mypy\n" }) });
     const [problem] = scanWorkflows(fsReader(root)).problems;
-    expect(problem?.message).toContain('job "lint" queues 2 commands (line 8, line 9) but never runs `sep queue start`');
+    expect(problem?.message).toContain('job "lint" queues 2 commands (lines 8, 9) but never runs `sep queue start`');
     expect(problem?.fix).toContain("add `sep queue start` after the last `queue add` in this job");
     expect(problem?.fix).toContain("`sep -- …`");
   });

@@ -668,10 +668,11 @@ function _groupProblems(group: _Group): ScanProblem[] {
     const first = pending[0]!.event;
     const startedBy = pending.map((p) => startedSomewhere.get(_addId(p.event))).find((label) => label !== undefined);
     const warn = startedBy !== undefined && pending.every((p) => startedSomewhere.has(_addId(p.event)));
-    const where = pending.map((p) => (p.event.file === first.file ? `line ${p.event.line}` : `${p.event.file}:${p.event.line}`));
+    const sameFile = pending.every((p) => p.event.file === first.file);
+    const where = sameFile ? `lines ${pending.map((p) => p.event.line).join(", ")}` : pending.map((p) => `${p.event.file}:${p.event.line}`).join(", ");
     const family = first.family;
     const startWord = family === "sep" ? "`sep queue start`" : "`sep_queue.sh --queue-start`";
-    const queued = pending.length === 1 ? `queues \`${_short(first.text)}\`` : `queues ${pending.length} commands (${where.join(", ")})`;
+    const queued = pending.length === 1 ? `queues \`${_short(first.text)}\`` : `queues ${pending.length} commands (${where})`;
     const mismatch = pending.find((p) => p.otherStartLater)?.otherStartLater;
     let message = `${unit.label}${unit.file === first.file ? "" : ` (${unit.file}:${unit.line})`} ${queued} but never runs ${startWord} after it`;
     if (mismatch) message += `; the later \`${_short(mismatch)}\` drains ${family === "sep" ? "the old script's queue" : "sep's queue"}, not this one`;
@@ -692,7 +693,12 @@ function _groupProblems(group: _Group): ScanProblem[] {
     });
   }
   problems.push(..._oldScriptProblems(group));
-  return problems;
+  return _byPlace(problems);
+}
+
+/** Problems in file and line order (stable: at one place, the failure before the warning). */
+function _byPlace(problems: ScanProblem[]): ScanProblem[] {
+  return problems.sort((a, b) => (a.file === b.file ? (a.line ?? 0) - (b.line ?? 0) : a.file < b.file ? -1 : 1));
 }
 
 function _allAdds(group: _Group, unit: _Unit): _PendingAdd["event"][] {
@@ -849,7 +855,7 @@ export function scanWorkflows(reader: ProjectReader): ScanSection {
     }
   }
   problems.push(..._groupProblems(group));
-  return { kind: "workflows", files: read, units: [...group.units.values()].filter((u) => u.entry).length, problems };
+  return { kind: "workflows", files: read, units: [...group.units.values()].filter((u) => u.entry).length, problems: _byPlace(problems) };
 }
 
 /** Each step's `run:` in order; a step that uses a local composite action inlines that action's steps. */
@@ -953,7 +959,7 @@ export function scanMakefiles(reader: ProjectReader): ScanSection {
     units += group.units.size;
     problems.push(..._groupProblems(group));
   }
-  return { kind: "makefiles", files: read, units, problems };
+  return { kind: "makefiles", files: read, units, problems: _byPlace(problems) };
 }
 
 export interface MakeTarget {
@@ -1083,7 +1089,7 @@ export function scanPackageJson(reader: ProjectReader): ScanSection {
     units += group.units.size;
     problems.push(..._groupProblems(group));
   }
-  return { kind: "package-json", files: read, units, problems };
+  return { kind: "package-json", files: read, units, problems: _byPlace(problems) };
 }
 
 // pre-commit hooks ------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ function _isCi(env: NodeJS.ProcessEnv): boolean {
 }
 
 export default defineCommand({
-  meta: { name: "doctor", description: "Check sep's setup and find CI workflows, Makefiles, scripts and hooks that queue commands but never start the queue; exit 1 on any failed check" },
+  meta: { name: "doctor", description: "Check sep's setup, and find workflows, Makefiles, npm scripts and hooks that queue commands but never start the queue" },
   args: {
     json: { type: "boolean", description: "Print the findings as a JSON array of { check, status, message, file?, line?, fix? }" },
   },
