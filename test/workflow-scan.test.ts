@@ -1,7 +1,7 @@
 // The scan for the seed's failure (queue add with no later queue start in the same job, target,
 // script or hook) and for old-script calls, over real files in temp projects.
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { classifyCommand, type ScanProblem, scanMakefiles, scanPackageJson, scanPreCommit, scanWorkflows, shellCommands } from "../src/ci/workflow-scan.ts";
 import { GITHUB_WORKFLOW_SNIPPET } from "../src/commands/init.ts";
@@ -355,4 +355,24 @@ describe("pre-commit hooks", () => {
       expect(brief(scanPreCommit(fsReader(project({ ".pre-commit-config.yaml": c.text }))).problems)).toEqual(c.problems);
     });
   }
+});
+
+describe("docs/ci.md", () => {
+  const doc = readFileSync(join(import.meta.dir, "../docs/ci.md"), "utf8");
+  const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1]!);
+
+  test("every complete workflow in it passes the scan", () => {
+    const workflows = blocks.filter((block) => block.startsWith("# .github/workflows/"));
+    expect(workflows.length).toBeGreaterThanOrEqual(3);
+    for (const text of workflows) {
+      const section = scanWorkflows(fsReader(project({ [WF]: text })));
+      expect({ text, problems: section.problems }).toEqual({ text, problems: [] });
+      expect(section.units).toBe(1);
+    }
+  });
+
+  test("its pre-commit hook passes the scan", () => {
+    const hook = blocks.find((block) => block.startsWith("# .pre-commit-config.yaml"));
+    expect(scanPreCommit(fsReader(project({ ".pre-commit-config.yaml": hook ?? "" })))).toMatchObject({ units: 1, problems: [] });
+  });
 });
