@@ -903,11 +903,15 @@ function _addLocalAction(group: _Group, reader: ProjectReader, dir: string, seen
 
 const _SKIP_DIRS = new Set(["node_modules", ".git", "dist", "build", "target", "vendor", "venv", ".venv", "logs", ".sequential-locks", "__pycache__", "coverage"]);
 const _MAX_DEPTH = 3;
+/** Directories listed at most: doctor run in a home directory must not walk all of it. */
+const _MAX_DIRS = 2000;
 
 /** Files whose name passes the test, from the root down a few levels, skipping dependencies and builds. */
 function _findFiles(reader: ProjectReader, test: (name: string) => boolean): string[] {
   const found: string[] = [];
+  let listed = 0;
   const walk = (dir: string, depth: number) => {
+    if (++listed > _MAX_DIRS) return;
     for (const entry of reader.list(dir).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const path = _join(dir, entry.name);
       if (entry.isDir) {
@@ -1126,6 +1130,9 @@ export function scanPreCommit(reader: ProjectReader): ScanSection {
 }
 
 /** Every scan, in the order doctor reports them. */
-export function scanProject(reader: ProjectReader): ScanSection[] {
-  return [scanWorkflows(reader), scanMakefiles(reader), scanPackageJson(reader), scanPreCommit(reader)];
-}
+export const SCANS: readonly { kind: ScanSection["kind"]; scan: (reader: ProjectReader) => ScanSection }[] = [
+  { kind: "workflows", scan: scanWorkflows },
+  { kind: "makefiles", scan: scanMakefiles },
+  { kind: "package-json", scan: scanPackageJson },
+  { kind: "pre-commit", scan: scanPreCommit },
+];

@@ -4,7 +4,7 @@
 import { accessSync, constants, lstatSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { type ProjectReader, type ScanSection, scanProject } from "../ci/workflow-scan.ts";
+import { type ProjectReader, SCANS, type ScanSection } from "../ci/workflow-scan.ts";
 import { type ResolvedConfig, resolveConfig } from "../config.ts";
 import { errorMessage, SepError } from "../errors.ts";
 import { VERSION } from "../version.ts";
@@ -65,7 +65,15 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   findings.push(checkProc());
   findings.push(checkFlock(options.tempDir ?? tmpdir()));
   findings.push(checkVersion());
-  for (const section of scanProject(fsReader(root))) findings.push(...sectionFindings(section));
+  const reader = fsReader(root);
+  for (const { kind, scan } of SCANS) {
+    try {
+      findings.push(...sectionFindings(scan(reader)));
+    } catch (error) {
+      // A scanner bug must not hide the other checks' results.
+      findings.push({ check: kind, status: "fail", message: `the scan failed: ${errorMessage(error)}`, fix: "report this as a sep bug, with the file it was reading" });
+    }
+  }
   return { root, findings: findings.map((finding) => _relativeFile(finding, root)) };
 }
 
