@@ -5,8 +5,8 @@ import { SepError } from "../errors.ts";
 import { logger } from "../logger.ts";
 import { type KillReason, signalNumber } from "./conclusion.ts";
 import { interrupted, interruptSignal } from "./interrupts.ts";
-import { concludeUnrun, jobLimits, newJobRecord, type RunReporter, runJobInTurn, save } from "./job-in-turn.ts";
-import { isLockHeld, readHolders, releaseLockFile, tryLockFile, WaitTimeoutError } from "./lock.ts";
+import { cleanUpAfter, concludeUnrun, jobLimits, newJobRecord, type RunReporter, runJobInTurn, save } from "./job-in-turn.ts";
+import { isLockHeld, readHolders, reclaimAbandonedSlots, releaseLockFile, tryLockFile, WaitTimeoutError } from "./lock.ts";
 import { lockLayout } from "./paths.ts";
 import { isAlive, processStartTime } from "./process-tree.ts";
 import {
@@ -18,7 +18,7 @@ import {
   setAsideCorrupt,
 } from "./queue.ts";
 import { newRunRecord, openRecords, pruneOldRuns, writeReport } from "./run-now.ts";
-import { finishRun, newRunId, type RunRecord, type RunWriter } from "./runs.ts";
+import { finishRun, newRunId, reconcileRun, type RunRecord, type RunWriter } from "./runs.ts";
 import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "./store.ts";
 
 export interface DrainInfo {
@@ -90,15 +90,20 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
       : undefined;
 
   try {
+    await recoverFromDeadDrain(config);
     writeJsonAtomic(layout.drainInfo, { pid: process.pid, pidStartTime: processStartTime(process.pid), runId, startedAt: createdAt.toISOString() } satisfies DrainInfo);
-    // Only one drain runs per scope (we hold its lock), so claims still here were left by a drain
-    // that died; its run is reconciled as cancelled wherever it is read.
-    const stale = dropStaleClaims(lockDir);
-    if (stale > 0) logger.warn(`dropped ${stale} job(s) claimed by a drain that died; its run is marked cancelled`);
 
     let firstFailure: number | undefined;
     let stopped: "fail_fast" | "pipeline_timeout" | "interrupted" | undefined;
     let announcedPause = false;
+    let jobRunning = false;
+    // A signal while a job runs (or waits for its turn) cancels the run; one while a --follow
+    // drain sits idle is simply how such a drain is ended, and the run concludes on its jobs.
+    let interruptedJob = interrupted.aborted;
+    const onInterrupt = () => {
+      if (jobRunning || !options.follow) interruptedJob = true;
+    };
+    interrupted.addEventListener("abort", onInterrupt, { once: true });
     for (;;) {
       if (interrupted.aborted) stopped = "interrupted";
       else if (pipeline.signal.aborted) stopped = "pipeline_timeout";
@@ -139,6 +144,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
       writer ??= openRecords(config, run);
 
       let outcome: Awaited<ReturnType<typeof runJobInTurn>> | undefined;
+      jobRunning = true;
       try {
         outcome = await runJobInTurn({
           config,
@@ -153,10 +159,16 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
         });
       } catch (error) {
         if (!(error instanceof WaitTimeoutError)) throw error;
-        logger.warn(`${job.name}: ${error.message}; skipped`);
-        concludeUnrun(job, "skipped");
+        // Nothing ran, and the run must not read as green: cancelled, with --wait-timeout's 75.
+        logger.warn(`${job.name}: ${error.message}`);
+        concludeUnrun(job, "cancelled");
+        job.exitCode = error.exitCode;
+        (job.warnings ??= []).push(error.message);
         save(writer, job);
+        firstFailure ??= error.exitCode;
+        if (options.failFast) stopped = "fail_fast";
       } finally {
+        jobRunning = false;
         dropClaim(lockDir, entry);
       }
       if (outcome && !outcome.ran) {
@@ -195,16 +207,17 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
       }
     }
 
+    interrupted.removeEventListener("abort", onInterrupt);
     if (run.jobs.length === 0) {
       logger.info("the queue is empty; nothing to run");
-      return { exitCode: interrupted.aborted ? 128 + signalOf() : 0 };
+      return { exitCode: interruptedJob ? 128 + signalOf() : 0 };
     }
     finishRun(run, new Date());
     if (stopped === "pipeline_timeout") {
       run.conclusion = "timed_out";
       run.exitCode = 124;
       logger.error(`the pipeline timeout of ${config.pipelineTimeout}s passed; the rest of the queue was skipped (exit 124)`);
-    } else if (stopped === "interrupted") {
+    } else if (stopped === "interrupted" && interruptedJob) {
       run.conclusion = "cancelled";
       run.exitCode = 128 + signalOf();
     } else {
@@ -227,6 +240,20 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
 
 function signalOf(): number {
   return signalNumber(interruptSignal() ?? "SIGINT");
+}
+
+/**
+ * A drain that died (SIGKILL, power loss) left its drain.json, maybe claims, and maybe a slot
+ * record whose job still runs. Only one drain runs per scope and we hold its lock, so all of that
+ * is stale: kill the job's leftovers, mark its run cancelled, drop its claims.
+ */
+async function recoverFromDeadDrain(config: ResolvedConfig): Promise<void> {
+  const { lockDir } = config;
+  const dead = readJson<DrainInfo>(lockLayout(lockDir).drainInfo);
+  await reclaimAbandonedSlots(lockDir, config.slots, (holder) => cleanUpAfter(holder, config));
+  if (dead && reconcileRun(config.logDir, dead.runId)) logger.warn(`run ${dead.runId} was left in progress by a drain that died (sep pid ${dead.pid}); marked cancelled`);
+  const stale = dropStaleClaims(lockDir);
+  if (stale > 0) logger.warn(`dropped ${stale} job(s) claimed by a drain that died; they are recorded in its run`);
 }
 
 /**

@@ -157,6 +157,9 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
 
   try {
     if (turn.leftover) await cleanUpAfter(turn.leftover, config);
+    // Recorded before the spawn as well as after it: a sep killed in between leaves a slot record
+    // whose job id lets the next holder find the job's processes by their SEP_JOB_ID marker.
+    turn.recordHolder(holder);
     job.startedAt = new Date().toISOString();
     job.status = "in_progress";
     run.startedAt ??= job.startedAt;
@@ -207,8 +210,8 @@ function ago(iso: string): string {
   return seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m${seconds % 60}s`;
 }
 
-/** The previous holder of our slot died without cleaning up: kill what it left, close its run. */
-async function cleanUpAfter(leftover: Holder, config: ResolvedConfig): Promise<void> {
+/** The previous holder of a slot died without cleaning up: kill what it left, close its run. */
+export async function cleanUpAfter(leftover: Holder, config: ResolvedConfig): Promise<void> {
   const killed = await killLeftovers(leftover, config.killGrace * 1000);
   if (killed.length > 0) {
     logger.warn(

@@ -110,10 +110,11 @@ interface Ticket {
 
 /**
  * Hand out the next number of a counter file, under a short blocking flock on lockPath, so
- * concurrent callers never get the same number. fn publishes whatever the number is for while the
- * lock is held (a crash before the counter is written just reuses the number).
+ * concurrent callers never get the same number; never one at or below inUse(), the highest number
+ * on disk. fn publishes whatever the number is for while the lock is held (a crash before the
+ * counter is written just reuses the number).
  */
-export function withNextNumber<T>(lockPath: string, counterPath: string, fn: (next: number) => T): T {
+export function withNextNumber<T>(lockPath: string, counterPath: string, inUse: () => number, fn: (next: number) => T): T {
   const counterFd = openLockFile(lockPath);
   try {
     lockBlocking(counterFd, lockPath);
@@ -123,6 +124,9 @@ export function withNextNumber<T>(lockPath: string, counterPath: string, fn: (ne
     } catch {
       // the first number in this scope
     }
+    // A counter deleted or edited into nonsense must never hand out a number still in use: that
+    // file would be replaced, and its job lost.
+    last = Math.max(last, inUse());
     const result = fn(last + 1);
     writeFileAtomic(counterPath, String(last + 1));
     return result;
@@ -133,7 +137,7 @@ export function withNextNumber<T>(lockPath: string, counterPath: string, fn: (ne
 
 /** Take the next ticket number and publish a locked ticket file for it. */
 function takeTicket(layout: ReturnType<typeof lockLayout>, holder: Holder): Ticket {
-  return withNextNumber(layout.ticketsLock, layout.ticketCounter, (next) => {
+  return withNextNumber(layout.ticketsLock, layout.ticketCounter, () => highestNumber([layout.ticketsDir]), (next) => {
     const name = `${String(next).padStart(12, "0")}.json`;
     // Lock the ticket before it becomes visible (rename keeps the open file and its lock), so no
     // one can see an unlocked ticket and take its owner for dead.
@@ -145,6 +149,24 @@ function takeTicket(layout: ReturnType<typeof lockLayout>, holder: Holder): Tick
     renameSync(temp, path);
     return { name, path, fd };
   });
+}
+
+/** The highest `<number>.json` file name in dirs (0 when none): what a counter must stay above. */
+export function highestNumber(dirs: string[]): number {
+  let highest = 0;
+  for (const dir of dirs) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const match = /^(\d+)\.json$/.exec(name);
+      if (match) highest = Math.max(highest, Number(match[1]));
+    }
+  }
+  return highest;
 }
 
 /** An exclusive flock on path without waiting: its fd (close it to release), or undefined if held. */
@@ -231,6 +253,27 @@ export function readHolders(lockDir: string, slots: number): Holder[] {
     if (holder) holders.push(holder);
   }
   return holders;
+}
+
+/**
+ * Free slots that hold the record of a holder that died (its flock is gone, its record is not):
+ * hand each such record to cleanUp (kill its leftovers, close its run), then remove it. A slot
+ * whose lock is held is left alone; the slot lock is held only for the moment of the check.
+ */
+export async function reclaimAbandonedSlots(lockDir: string, slots: number, cleanUp: (holder: Holder) => Promise<void>): Promise<void> {
+  const layout = lockLayout(lockDir);
+  for (let slot = 0; slot < slots; slot++) {
+    if (!existsSync(layout.slotHolder(slot))) continue;
+    const fd = tryLockFile(layout.slotLock(slot));
+    if (fd === undefined) continue;
+    try {
+      const holder = readJson<Holder>(layout.slotHolder(slot));
+      if (holder) await cleanUp(holder);
+      unlinkSafe(layout.slotHolder(slot));
+    } finally {
+      closeFd(fd);
+    }
+  }
 }
 
 export interface WaitForTurnOptions {

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "n
 import { join } from "node:path";
 import { SepError } from "../errors.ts";
 import type { JobOverrides } from "./job-in-turn.ts";
-import { withNextNumber } from "./lock.ts";
+import { highestNumber, withNextNumber } from "./lock.ts";
 import { lockLayout } from "./paths.ts";
 import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "./store.ts";
 
@@ -30,7 +30,7 @@ export function addToQueue(lockDir: string, fields: NewQueueEntry, now = new Dat
   const layout = lockLayout(lockDir);
   ensurePrivateDir(lockDir);
   ensurePrivateDir(layout.queueDir);
-  return withNextNumber(layout.queueLock, layout.queueCounter, (seq) => {
+  return withNextNumber(layout.queueLock, layout.queueCounter, () => highestNumber([layout.queueDir, layout.claimedDir]), (seq) => {
     const entry: QueueEntry = { id: `q${seq}`, seq, ...fields, addedAt: now.toISOString() };
     writeJsonAtomic(layout.queueEntry(seq), entry);
     return entry;

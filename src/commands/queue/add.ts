@@ -1,4 +1,5 @@
 // `sep queue add [OPTIONS] -- COMMAND...`: store a job; nothing runs until `sep queue start`.
+import { resolve } from "node:path";
 import { defineCommand } from "citty";
 import { addToQueue } from "../../core/queue.ts";
 import { UsageError } from "../../errors.ts";
@@ -21,7 +22,8 @@ export default defineCommand({
       name: args.name,
       overrides: givenOverrides(args, config),
       waitTimeoutMs: parseSeconds(args["wait-timeout"], "--wait-timeout"),
-      reportPath: args.report,
+      // Relative to where the job was added, as it would be for `sep --report`, not to the drain's cwd.
+      reportPath: args.report === undefined ? undefined : resolve(args.report),
     });
     process.stdout.write(`${entry.id}\n`);
     logger.info(`stored ${entry.id}: ${entry.name ?? command.join(" ")} — nothing ran yet; run the queue with \`sep queue start\``);
