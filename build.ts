@@ -180,8 +180,13 @@ function fetchRuntime(target: ReleaseTarget, bunVersion: string): string {
       throw new Error(`${tarball} holds ${manifest.name}@${manifest.version}, expected ${spec}`);
     }
     if (!existsSync(join(work, "package/bin/bun"))) throw new Error(`${tarball} has no bin/bun`);
-    // Renamed into place last, so a cache entry is always complete.
-    renameSync(join(work, "package"), dir);
+    // Renamed into place last, so a cache entry is always complete. Another build may have
+    // put the same runtime there meanwhile; then that one is used.
+    try {
+      renameSync(join(work, "package"), dir);
+    } catch (error) {
+      if (!existsSync(runtime)) throw error;
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -252,7 +257,7 @@ async function buildRelease(version: string, targets: ReleaseTarget[], outdir: s
   const written = await Promise.all(archives);
   rmSync(stage, { recursive: true, force: true });
   writeChecksums(written, join(outdir, "SHA256SUMS"));
-  console.error(`wrote ${join(outdir, "SHA256SUMS")} (${written.length} archives, sep ${version})`);
+  console.error(`wrote ${join(outdir, "SHA256SUMS")} (${written.length} archive${written.length === 1 ? "" : "s"}, sep ${version})`);
 }
 
 async function buildHost(version: string): Promise<void> {
