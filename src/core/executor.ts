@@ -253,7 +253,9 @@ function spawnDetached(path: string, spec: JobSpec) {
   return Bun.spawn([path, ...spec.argv.slice(1)], {
     argv0: spec.argv[0],
     cwd: spec.cwd,
-    env: { ...spec.env, [JOB_MARKER]: spec.id },
+    // A job started by a sep nested inside another job keeps the outer job's marker, so a cleanup
+    // after the outer job (say, after its sep was SIGKILLed) still finds every process under it.
+    env: { ...spec.env, [JOB_MARKER]: spec.env[JOB_MARKER] || spec.id },
     detached: true,
     stdin: "inherit",
     stdout: "pipe",

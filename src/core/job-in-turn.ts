@@ -5,7 +5,7 @@ import type { ResolvedConfig } from "../config.ts";
 import { errorMessage } from "../errors.ts";
 import { logger } from "../logger.ts";
 import { type Conclusion, type KillReason, signalNumber } from "./conclusion.ts";
-import { type JobResult, runJob } from "./executor.ts";
+import { JOB_MARKER, type JobResult, runJob } from "./executor.ts";
 import { interrupted, interruptSignal } from "./interrupts.ts";
 import { killLeftovers } from "./leftovers.ts";
 import { type Holder, type Turn, WaitAbortedError, waitForTurn } from "./lock.ts";
@@ -110,6 +110,18 @@ export interface JobInTurnOptions {
   total?: number;
 }
 
+/**
+ * The job id of the sep job this process runs inside, if any (SEP_JOB_ID is inherited by every
+ * descendant of a job). A sep started inside a job — a git hook under `sep -- git commit`, a
+ * script under `sep -- ./ci.sh` — already runs in that job's turn: taking a turn of its own would
+ * wait for itself forever. It runs at once, still inside its own limits and the outer job's.
+ */
+export function outerJob(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env[JOB_MARKER] || undefined;
+}
+
+const NESTED_TURN: Turn = { slot: -1, recordHolder: () => {}, release: () => {} };
+
 export type JobInTurnOutcome =
   | { ran: true; exitCode: number; result: JobResult }
   | { ran: false; exitCode: number; why: "interrupted" | "aborted" };
@@ -136,7 +148,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
   const waitSignal = options.abort ? AbortSignal.any([interrupted, options.abort]) : interrupted;
   let turn: Turn;
   try {
-    turn = await waitForTurn({
+    turn = outerJob() ? NESTED_TURN : await waitForTurn({
       lockDir: config.lockDir,
       slots: config.slots,
       holder,
