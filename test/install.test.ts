@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, normalize, resolve } from "node:path";
 import { ensureBinary, SEP } from "./e2e/helpers.ts";
-import { tempDir } from "./helpers.ts";
+import { tempDir, waitFor } from "./helpers.ts";
 
 const REPO = resolve(import.meta.dir, "..");
 const INSTALL_SH = join(REPO, "install.sh");
@@ -29,6 +29,8 @@ const GOOD = "1.2.3";
 const TAMPERED = "6.6.6";
 /** SHA256SUMS lists an archive the server does not have. */
 const MISSING_ARCHIVE = "7.7.7";
+/** The archive download starts and then stalls, until the installer is interrupted. */
+const STALLS = "8.8.8";
 
 const archiveName = (version: string) => `sep-${version}-${PLATFORM}.tar.gz`;
 const sha256 = (path: string) => new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex");
@@ -95,6 +97,9 @@ beforeAll(async () => {
   const missingSums = join(root.path, "missing.sums");
   writeFileSync(missingSums, `${sha256(good)}  ${archiveName(MISSING_ARCHIVE)}\n`);
   writeRelease(MISSING_ARCHIVE, { SHA256SUMS: missingSums });
+  const stallSums = join(root.path, "stall.sums");
+  writeFileSync(stallSums, `${sha256(good)}  ${archiveName(STALLS)}\n`);
+  writeRelease(STALLS, { SHA256SUMS: stallSums });
 
   server = Bun.serve({
     hostname: "127.0.0.1",
@@ -102,6 +107,11 @@ beforeAll(async () => {
     fetch(request) {
       const path = decodeURIComponent(new URL(request.url).pathname);
       requests.push(path);
+      if (path === `/${STALLS}/${archiveName(STALLS)}`) {
+        // a first chunk, then nothing: the download is in progress when the test interrupts it
+        const stream = new ReadableStream({ start: (controller) => controller.enqueue(new Uint8Array(4096)) });
+        return new Response(stream, { headers: { "content-length": "100000000" } });
+      }
       const file = join(www, normalize(path));
       if (!file.startsWith(`${www}/`) || !existsSync(file) || !statSync(file).isFile()) return new Response("not found\n", { status: 404 });
       return new Response(Bun.file(file));
@@ -130,6 +140,8 @@ interface Sandbox {
   /** a dir for fake programs, first on PATH */
   fakeBin: string;
   dir: string;
+  /** TMPDIR: install.sh's mktemp -d goes here, and must be gone when it exits */
+  tmp: string;
 }
 
 let sandboxes = 0;
@@ -140,12 +152,13 @@ function sandbox(): Sandbox {
   const fakeBin = join(dir, "fake-bin");
   mkdirSync(home, { recursive: true });
   mkdirSync(fakeBin);
-  return { home, bin: join(home, ".local/bin"), fakeBin, dir: realpathSync(dir) };
+  mkdirSync(join(dir, "tmp"));
+  return { home, bin: join(home, ".local/bin"), fakeBin, dir: realpathSync(dir), tmp: join(realpathSync(dir), "tmp") };
 }
 
 /** A minimal environment: nothing inherited from CI, the user, or GitHub Actions. */
 function cleanEnv(box: Sandbox, extra: Record<string, string> = {}): Record<string, string> {
-  return { PATH: `${box.fakeBin}:${process.env.PATH ?? "/usr/bin:/bin"}`, HOME: box.home, LANG: "C", ...extra };
+  return { PATH: `${box.fakeBin}:${process.env.PATH ?? "/usr/bin:/bin"}`, HOME: box.home, TMPDIR: box.tmp, LANG: "C", ...extra };
 }
 
 async function collect(argv: string[], env: Record<string, string>, cwd: string): Promise<Omit<Run, "fetched">> {
@@ -205,6 +218,7 @@ describe.skipIf(!!NO_DASH)("install.sh over HTTP, piped into dash", () => {
     expect(run.stderr).toContain(`installed sep ${snapshotVersion} to ${box.bin}/sep`);
     expect(run.stderr).toContain("is not on your PATH");
     expect(listing(box.bin)).toEqual(["sep"]);
+    expect(listing(box.tmp)).toEqual([]);
     expect(statSync(join(box.bin, "sep")).mode & 0o777).toBe(0o755);
     expect(sha256(join(box.bin, "sep"))).toBe(snapshotHash);
 
@@ -242,7 +256,7 @@ describe.skipIf(!!NO_DASH)("install.sh over HTTP, piped into dash", () => {
     expect(readFileSync(githubPath, "utf8")).toBe("");
   }, 30_000);
 
-  test("a checksum mismatch installs nothing: the old sep stays, no temp file is left, the download never runs", async () => {
+  test("a checksum mismatch installs nothing: the old sep stays, no temp file is left, the download is never unpacked or run", async () => {
     const box = sandbox();
     const before = oldSep(box.bin);
     const run = await curlPipeDash(box, { SEP_DOWNLOAD_BASE: BASE, SEP_VERSION: TAMPERED });
@@ -252,6 +266,7 @@ describe.skipIf(!!NO_DASH)("install.sh over HTTP, piped into dash", () => {
     expect(listing(box.bin)).toEqual(["sep"]);
     expect(readFileSync(join(box.bin, "sep"), "utf8")).toBe(before);
     expect(existsSync(join(box.home, "tampered-sep-ran"))).toBe(false);
+    expect(listing(box.tmp)).toEqual([]);
   }, 30_000);
 
   test("a version the server does not have (404) fails and names the URL", async () => {
@@ -269,6 +284,33 @@ describe.skipIf(!!NO_DASH)("install.sh over HTTP, piped into dash", () => {
     const run = await curlPipeDash(box, { SEP_DOWNLOAD_BASE: BASE, SEP_VERSION: MISSING_ARCHIVE });
     expect(run.stderr).toContain(`could not download ${BASE}/${MISSING_ARCHIVE}/${archiveName(MISSING_ARCHIVE)}`);
     expect(run.exitCode).not.toBe(0);
+    expect(existsSync(box.bin)).toBe(false);
+  }, 30_000);
+
+  test("Ctrl-C during the download: exit 130, the temp dir is removed, nothing is installed", async () => {
+    const box = sandbox();
+    // detached: its own process group, which is what a terminal's Ctrl-C signals
+    const child = Bun.spawn(["dash", INSTALL_SH], {
+      env: cleanEnv(box, { SEP_DOWNLOAD_BASE: BASE, SEP_VERSION: STALLS }),
+      cwd: box.dir,
+      detached: true,
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    try {
+      await waitFor(() => requests.includes(`/${STALLS}/${archiveName(STALLS)}`) && listing(box.tmp).length === 1, 10_000, "the stalled download");
+      process.kill(-child.pid, "SIGINT");
+      expect(await child.exited).toBe(130);
+    } finally {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // gone, as it should be
+      }
+    }
+    expect(await new Response(child.stderr).text()).toContain(`downloading ${BASE}/${STALLS}/${archiveName(STALLS)}`);
+    expect(listing(box.tmp)).toEqual([]);
     expect(existsSync(box.bin)).toBe(false);
   }, 30_000);
 
