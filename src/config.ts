@@ -34,7 +34,37 @@ export interface SepConfig {
   scope?: "project" | "machine";
   /** Runs kept in the history; older completed runs are deleted after each run; 0 = keep all. @default 100 */
   keepRuns?: number;
+  /**
+   * Split a heavy command into small jobs (one per file or test, see README "Atomification") when
+   * it is stored with `sep queue add`; `sep -- CMD` splits only with `--atomify`. @default true
+   */
+  atomify?: boolean;
+  /**
+   * How pytest is split: `"file"`, one job per test file; `"test"`, one job per test (node id, from
+   * pytest's own collection). The issue's `atomify.pytest`. @default "file"
+   */
+  atomifyPytest?: "file" | "test";
+  /** Files (or tests) per job when a command is split. The issue's `atomify.batchSize`. @default 1 */
+  atomifyBatchSize?: number;
+  /**
+   * Prefix the project's runner (`uv run`, `npx --no-install`, `pnpm exec`, …) to the tools of its
+   * ecosystem, as separate argv words; commands that already start with a runner are left alone.
+   * @default true
+   */
+  enforceRunners?: boolean;
+  /**
+   * Which runners enforcement uses: `"auto"`, the ones the project's lock files name (uv.lock,
+   * poetry.lock, pdm.lock, Pipfile.lock, pnpm-lock.yaml, package-lock.json, yarn.lock), or a list
+   * such as `"uv,pnpm"` / `["uv", "pnpm"]` (at most one Python and one JS runner), which replaces
+   * detection for those ecosystems. @default "auto"
+   */
+  runners?: "auto" | string | RunnerName[];
 }
+
+/** Python runners and JS runners that `runners` may name (the words they prefix: README). */
+export const PYTHON_RUNNERS = ["uv", "poetry", "pdm", "pipenv"] as const;
+export const JS_RUNNERS = ["npm", "pnpm", "yarn"] as const;
+export type RunnerName = (typeof PYTHON_RUNNERS)[number] | (typeof JS_RUNNERS)[number];
 
 export type ConfigKey = keyof SepConfig;
 
@@ -67,6 +97,12 @@ export interface ResolvedConfig {
   slots: number;
   scope: "project" | "machine";
   keepRuns: number;
+  atomify: boolean;
+  atomifyPytest: "file" | "test";
+  atomifyBatchSize: number;
+  enforceRunners: boolean;
+  /** "auto", or the runners named (at most one per ecosystem), in the order given */
+  runners: "auto" | RunnerName[];
   /** CI / GITHUB_ACTIONS detected in the environment */
   ci: boolean;
   githubActions: boolean;
@@ -88,7 +124,9 @@ export type ConfigRule =
   | { type: "number"; min: number; exclusiveMin?: boolean; max: number }
   | { type: "boolean" }
   | { type: "path" }
-  | { type: "enum"; values: readonly string[] };
+  | { type: "enum"; values: readonly string[] }
+  /** "auto", or a list ("uv,pnpm" as text; a string or an array in sep.config.*) of runner names */
+  | { type: "runners" };
 
 export interface ConfigKeyInfo {
   key: ConfigKey;
@@ -145,6 +183,21 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = [
   { key: "keepRuns", env: "SEP_KEEP_RUNS", flag: "--keep", default: 100,
     description: "runs kept in the history (older completed runs are deleted after each run); 0 = keep all",
     rule: { type: "integer", min: 0 } },
+  { key: "atomify", env: "SEP_ATOMIFY", flag: "--atomify", default: true,
+    description: "split heavy commands into per-file / per-test jobs in `sep queue add` (`sep --` only with --atomify)",
+    rule: { type: "boolean" } },
+  { key: "atomifyPytest", env: "SEP_ATOMIFY_PYTEST", default: "file",
+    description: "how pytest is split: file = one job per test file, test = one job per test",
+    rule: { type: "enum", values: ["file", "test"] } },
+  { key: "atomifyBatchSize", env: "SEP_ATOMIFY_BATCH_SIZE", default: 1,
+    description: "files or tests per job when a command is split",
+    rule: { type: "integer", min: 1, max: 100000 } },
+  { key: "enforceRunners", env: "SEP_ENFORCE_RUNNERS", flag: "--enforce-runners", default: true,
+    description: "prefix the project's runner (uv run, npx --no-install, pnpm exec, …) to the tools of its ecosystem",
+    rule: { type: "boolean" } },
+  { key: "runners", env: "SEP_RUNNERS", default: "auto",
+    description: "runners to enforce: auto (named by the project's lock files) or a list such as uv,pnpm",
+    rule: { type: "runners" } },
 ];
 
 /** Flags as the command line gives them, keyed by config key: `{ timeout: "30" }`. */
@@ -170,7 +223,7 @@ interface _Candidate {
   hint: string;
 }
 
-type _Value = number | boolean | string;
+type _Value = number | boolean | string | readonly string[];
 
 /**
  * Resolve sep's configuration for a working directory.
@@ -238,6 +291,11 @@ export async function resolveConfig(options: ResolveConfigOptions): Promise<Reso
     slots: values.slots as number,
     scope,
     keepRuns: values.keepRuns as number,
+    atomify: values.atomify as boolean,
+    atomifyPytest: values.atomifyPytest as ResolvedConfig["atomifyPytest"],
+    atomifyBatchSize: values.atomifyBatchSize as number,
+    enforceRunners: values.enforceRunners as boolean,
+    runners: values.runners === "auto" ? "auto" : [...(values.runners as RunnerName[])],
     // CI detection reads the real environment only, never .env.development: the seed's CI setup
     // writes CI=true into that file, and a copy of it on a laptop must not switch on GitHub output.
     ci: _isTruthy(env.CI),
@@ -325,7 +383,28 @@ function _convert(rule: ConfigRule, raw: unknown, text: boolean): _Value | undef
       const s = text ? raw.trim().toLowerCase() : raw;
       return rule.values.includes(s) ? s : undefined;
     }
+    case "runners":
+      return _convertRunners(raw, text);
   }
+}
+
+/**
+ * "auto", or runner names (comma- or space-separated as text; a string or an array of strings in
+ * sep.config.*): each known, none repeated, at most one per ecosystem.
+ */
+function _convertRunners(raw: unknown, text: boolean): "auto" | RunnerName[] | undefined {
+  let words: unknown[];
+  if (typeof raw === "string") words = raw.split(/[\s,]+/).filter(Boolean);
+  else if (!text && Array.isArray(raw)) words = raw;
+  else return undefined;
+  if (!words.every((w): w is string => typeof w === "string")) return undefined;
+  const names = words.map((w) => (text ? w.toLowerCase() : w));
+  if (names.length === 1 && names[0] === "auto") return "auto";
+  if (names.length === 0) return undefined;
+  const python = names.filter((n) => (PYTHON_RUNNERS as readonly string[]).includes(n));
+  const js = names.filter((n) => (JS_RUNNERS as readonly string[]).includes(n));
+  if (python.length + js.length !== names.length || python.length > 1 || js.length > 1) return undefined;
+  return names as RunnerName[];
 }
 
 /** What a rule asks for, in words: "a whole number ≥ 0". */
@@ -345,6 +424,9 @@ function _ruleText(rule: ConfigRule, text: boolean): string {
       return "a non-empty path";
     case "enum":
       return rule.values.map((v) => `"${v}"`).join(" or ");
+    case "runners":
+      return `"auto" or a list of runners, at most one of ${PYTHON_RUNNERS.join("/")} and one of ${JS_RUNNERS.join("/")} ` +
+        `(${text ? "comma-separated" : "a string or an array"})`;
   }
 }
 
