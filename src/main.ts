@@ -8,6 +8,7 @@ export const subCommands: Record<string, () => Promise<CommandDef<any>>> = {
   config: () => import("./commands/config.ts").then((m) => m.default),
   doctor: () => import("./commands/doctor.ts").then((m) => m.default),
   init: () => import("./commands/init.ts").then((m) => m.default),
+  plan: () => import("./commands/plan.ts").then((m) => m.default),
   queue: () => import("./commands/queue/index.ts").then((m) => m.default),
   run: () => import("./commands/run/index.ts").then((m) => m.default),
 };
