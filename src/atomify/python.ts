@@ -64,6 +64,13 @@ const PYTEST_COLLECTION = words(
 /** Written to a temp dir and loaded with `-p`: reports what pytest collected, with absolute paths. */
 const COLLECT_PLUGIN = String.raw`
 import json, os, shlex
+import pytest
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    # pytest-benchmark creates its storage directory (.benchmarks) as it starts: not in the project
+    if hasattr(config.option, "benchmark_storage"):
+        config.option.benchmark_storage = "file://" + os.environ["SEP_PYTEST_SCRATCH"]
 
 def _split(value):
     if isinstance(value, str):
@@ -177,8 +184,9 @@ async function splitPytest(command: Command, context: SplitContext): Promise<Spl
  * Ask pytest what it would run: `pytest --collect-only -q` with the user's collection options and
  * paths, `-p no:cacheprovider` (no .pytest_cache written), `-o addopts=` and PYTEST_ADDOPTS unset
  * (so the project's own options — `-v`, `-n auto`, `--cov` — neither change the listing nor run),
- * and a small plugin that writes the collected items with their absolute paths (node ids are
- * relative to pytest's rootdir, which need not be the cwd).
+ * `-p no:randomly` (a stable order), and a small plugin that writes the collected items with their
+ * absolute paths (node ids are relative to pytest's rootdir, which need not be the cwd) and keeps
+ * pytest-benchmark's storage out of the project.
  */
 async function _collect(command: Command, context: SplitContext, scanned: Scanned): Promise<_Collected | string> {
   const { args } = command;
@@ -208,6 +216,7 @@ async function _collect(command: Command, context: SplitContext, scanned: Scanne
       ...context.env,
       PYTHONPATH: context.env.PYTHONPATH ? `${dir}:${context.env.PYTHONPATH}` : dir,
       SEP_PYTEST_COLLECT_OUT: out,
+      SEP_PYTEST_SCRATCH: join(dir, "scratch"),
       SEP_PYTEST_ADDOPTS: context.env.PYTEST_ADDOPTS ?? "",
       PYTHONDONTWRITEBYTECODE: context.env.PYTHONDONTWRITEBYTECODE ?? "1",
     };
