@@ -4,7 +4,7 @@
 // SIGKILL, so there is never a stale lock to guess about. flock alone is not fair, so arrival order
 // comes from numbered tickets: each waiter holds a flock on its own ticket file (a dead waiter's
 // ticket is therefore detectable and skipped), and only the oldest live ticket may take a free slot.
-import { closeSync, existsSync, readdirSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, type FSWatcher, readdirSync, readFileSync, renameSync, watch, writeSync } from "node:fs";
 import { join } from "node:path";
 import { SepError } from "../errors.ts";
 import { EINTR, errno, EWOULDBLOCK, libc, LOCK_EX, LOCK_NB, O_CLOEXEC, O_CREAT, O_NOFOLLOW, O_RDWR } from "./libc.ts";
@@ -315,6 +315,7 @@ export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
   const deadline = options.waitTimeoutMs === undefined ? undefined : Date.now() + options.waitTimeoutMs;
   let delay = MIN_POLL_MS / 2;
   let announced = false;
+  let waker: Waker | undefined;
   try {
     for (;;) {
       if (options.signal?.aborted) throw new WaitAbortedError("wait aborted");
@@ -344,12 +345,73 @@ export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
       // back they are, so a long queue of waiters does not keep the CPU busy reading tickets/.
       const ceiling = MAX_POLL_MS * Math.max(1, ahead);
       delay = Math.min(ceiling, delay * 2);
-      await Bun.sleep(deadline === undefined ? delay : Math.max(0, Math.min(delay, deadline - Date.now())));
+      waker ??= new Waker([layout.slotsDir, layout.ticketsDir], options.signal);
+      const woken = await waker.sleep(deadline === undefined ? delay : Math.max(0, Math.min(delay, deadline - Date.now())));
+      // A holder unlinks its slot record just before closing its lock: look again almost at once.
+      if (woken) delay = MIN_POLL_MS / 2;
     }
   } catch (error) {
     closeSlotFds();
     dropTicket();
     throw error;
+  } finally {
+    waker?.close();
+  }
+}
+
+/**
+ * Sleeps that end early when a watched directory changes (inotify, through fs.watch) or the wait
+ * is aborted. A finishing holder removes its slot record, and a waiter that gets its turn removes
+ * its ticket, so the next waiter wakes on the event instead of at its next poll. Polling stays as
+ * the net for what leaves no event (a holder killed by SIGKILL) and where watching is not available.
+ */
+class Waker {
+  private readonly watchers: FSWatcher[] = [];
+  private pending = false;
+  private resolve: (() => void) | undefined;
+  private readonly onAbort = () => this.wake();
+
+  constructor(
+    dirs: string[],
+    private readonly signal?: AbortSignal,
+  ) {
+    for (const dir of dirs) {
+      try {
+        this.watchers.push(watch(dir, () => this.wake()));
+      } catch {
+        // no inotify here: polling alone
+      }
+    }
+    signal?.addEventListener("abort", this.onAbort);
+  }
+
+  private wake(): void {
+    if (this.resolve) this.resolve();
+    else this.pending = true;
+  }
+
+  /** Resolves true when woken by an event, false when ms passed. */
+  sleep(ms: number): Promise<boolean> {
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.resolve = undefined;
+        resolve(false);
+      }, ms);
+      this.resolve = () => {
+        clearTimeout(timer);
+        this.resolve = undefined;
+        resolve(true);
+      };
+    });
+  }
+
+  close(): void {
+    for (const watcher of this.watchers) watcher.close();
+    this.signal?.removeEventListener("abort", this.onAbort);
   }
 }
 
