@@ -10,7 +10,7 @@ import { interrupted, interruptSignal } from "./interrupts.ts";
 import { killLeftovers } from "./leftovers.ts";
 import { type Holder, type Turn, WaitAbortedError, waitForTurn } from "./lock.ts";
 import { processStartTime } from "./process-tree.ts";
-import { type JobRecord, reconcileRun, type RunRecord, type RunWriter } from "./runs.ts";
+import { finishRun, type JobRecord, reconcileRun, type RunRecord, type RunWriter } from "./runs.ts";
 
 /** The limits one job runs under: the configuration's, or the job's own (stored by `queue add`). */
 export interface JobLimits {
@@ -108,6 +108,10 @@ export interface JobInTurnOptions {
   reporter?: RunReporter;
   /** jobs known so far in the run, for "job 2/5" */
   total?: number;
+  /** this job is the run's only one: the run is concluded with it (`sep -- CMD`) */
+  lastJob?: boolean;
+  /** called when the invocation has its ticket: its place in the line is taken */
+  onTicket?(): void;
 }
 
 /**
@@ -155,6 +159,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       waitTimeoutMs: options.waitTimeoutMs,
       signal: waitSignal,
       onWaiting: ({ ahead, holders }) => logger.info(describeWait(ahead, holders)),
+      onTicket: options.onTicket,
     });
   } catch (error) {
     if (!(error instanceof WaitAbortedError)) throw error;
@@ -202,6 +207,8 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       },
     });
     completeJob(job, result);
+    // A run of this one job is complete with it: conclude the run too, so one write records both.
+    if (options.lastJob) finishRun(run, result.completedAt);
     save(writer, job);
     options.reporter?.jobEnded?.(job, options.total);
     say(job, result);

@@ -285,6 +285,8 @@ export interface WaitForTurnOptions {
   signal?: AbortSignal;
   /** called once, when the turn does not come at the first try */
   onWaiting?(info: WaitingInfo): void;
+  /** called as soon as the ticket is taken */
+  onTicket?(): void;
 }
 
 /**
@@ -300,6 +302,7 @@ export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
   ensurePrivateDir(layout.slotsDir);
 
   const ticket = takeTicket(layout, holder);
+  options.onTicket?.();
   const slotFds: (number | undefined)[] = new Array(slots);
   const closeSlotFds = (keep?: number) => {
     for (let slot = 0; slot < slots; slot++) {

@@ -6,7 +6,7 @@ import { logger } from "../logger.ts";
 import { pruneRuns } from "./history.ts";
 import { type JobOverrides, jobLimits, newJobRecord, type RunReporter, runJobInTurn } from "./job-in-turn.ts";
 import { processStartTime } from "./process-tree.ts";
-import { finishRun, newRunId, type RunRecord, RunWriter } from "./runs.ts";
+import { newRunId, type RunRecord, RunWriter } from "./runs.ts";
 import { writeJsonAtomic } from "./store.ts";
 
 export interface RunNowOptions {
@@ -40,17 +40,14 @@ export async function runNow(config: ResolvedConfig, options: RunNowOptions): Pr
     waitTimeoutMs: options.waitTimeoutMs,
     records: () => (writer = openRecords(config, run)),
     reporter: options.reporter,
+    lastJob: true,
+    // Queued from the moment its ticket is taken: the ticket order is the arrival order.
+    onTicket: () => {
+      job.queuedAt = new Date().toISOString();
+    },
   });
   if (!outcome.ran) return outcome.exitCode;
 
-  finishRun(run, new Date(job.completedAt ?? Date.now()));
-  if (writer) {
-    try {
-      writer.save();
-    } catch (error) {
-      logger.warn(`could not write the record of run ${run.id} (${errorMessage(error)}); its final state is lost`);
-    }
-  }
   if (options.reportPath) writeReport(options.reportPath, job);
   options.reporter?.runEnded?.(run);
   if (writer) pruneOldRuns(config);
