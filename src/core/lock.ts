@@ -244,6 +244,14 @@ function ticketsAhead(ticketsDir: string, mine: string, stopAt = Number.POSITIVE
   return ahead;
 }
 
+function anyTickets(ticketsDir: string): boolean {
+  try {
+    return readdirSync(ticketsDir).some((name) => name.endsWith(".json") && !name.startsWith("."));
+  } catch {
+    return false;
+  }
+}
+
 /** Current slot holders of a scope, as recorded (for messages and status). */
 export function readHolders(lockDir: string, slots: number): Holder[] {
   const layout = lockLayout(lockDir);
@@ -300,6 +308,17 @@ export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
   ensurePrivateDir(lockDir);
   ensurePrivateDir(layout.ticketsDir);
   ensurePrivateDir(layout.slotsDir);
+
+  // Nobody waiting: a free slot is ours without a ticket. (Someone taking a ticket at this very
+  // instant arrived at the same time; either order is arrival order.)
+  if (!anyTickets(layout.ticketsDir)) {
+    for (let slot = 0; slot < slots; slot++) {
+      const fd = tryLockFile(layout.slotLock(slot));
+      if (fd === undefined) continue;
+      options.onTicket?.();
+      return _turn(layout, slot, fd);
+    }
+  }
 
   const ticket = takeTicket(layout, holder);
   options.onTicket?.();
