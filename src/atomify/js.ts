@@ -7,6 +7,7 @@ import { batches, findOption, type OptionSpec, optionValues, type Scanned, scanA
 import { ancestors } from "./config-files.ts";
 import { comparePaths, filesUnder, globToRegexSource, pathKind, relPath } from "./files.ts";
 import { splitPerFile, type WholeOption, wholeReason } from "./per-file.ts";
+import { runListing } from "./spawn.ts";
 import type { Command, Split, SplitContext, ToolRule } from "./types.ts";
 
 /** The camelCase and kebab-case spellings of each option (jest and vitest take both). */
@@ -18,6 +19,9 @@ function bothCases(...lists: string[]): ReadonlySet<string> {
   }
   return out;
 }
+
+/** How long a listing (jest --listTests, vitest list, node asking eslint) may take. */
+const LISTING_TIMEOUT_MS = 120_000;
 
 // ---------------------------------------------------------------------------------------------
 // Asking the project's eslint / prettier which files they would check
@@ -62,15 +66,9 @@ try {
 async function _probe(tool: "eslint" | "prettier", files: string[], options: Record<string, unknown>, context: SplitContext): Promise<{ files: string[]; flat?: boolean } | string> {
   const node = Bun.which("node", { PATH: context.env.PATH ?? "" });
   if (!node) return `node is not on PATH, so sep cannot ask ${tool} which files it checks`;
-  let child;
-  try {
-    child = Bun.spawn([node, "--input-type=module", "-e", NODE_PROBE], { cwd: context.cwd, env: context.env, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
-  } catch (error) {
-    return `could not run node (${(error as Error).message})`;
-  }
-  child.stdin.write(JSON.stringify({ tool, files, options }));
-  await child.stdin.end();
-  const [, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
+  const listing = await runListing([node, "--input-type=module", "-e", NODE_PROBE], { cwd: context.cwd, env: context.env, input: JSON.stringify({ tool, files, options }), timeoutMs: LISTING_TIMEOUT_MS });
+  if (!listing.ok) return `could not ask ${tool} which files it checks (${listing.why})`;
+  const { stdout, stderr } = listing;
   let answer: { files?: string[]; flat?: boolean; error?: string };
   try {
     answer = JSON.parse(stdout);
@@ -360,16 +358,10 @@ async function splitTestRunner(runner: _TestRunner, command: Command, context: S
     const word = args[index] as string;
     if (pathKind(context.cwd, word) === "missing") return { kind: "whole", why: `${tool}: ${word} names no file or directory (a pattern); kept whole so ${tool} matches it itself` };
   }
-  const listArgv = runner.listArgv(context.launcher, args);
-  let child;
-  try {
-    child = Bun.spawn(listArgv, { cwd: context.cwd, env: { ...context.env, CI: context.env.CI ?? "1" }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  } catch (error) {
-    return { kind: "whole", why: `${tool}: could not list the test files (${(error as Error).message}); kept whole` };
-  }
-  const [code, stdout] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  const listed = code === 0 ? runner.parse(stdout) : undefined;
-  if (!listed) return { kind: "whole", why: `${tool}: could not list the test files (exit ${code}); kept whole so ${tool} reports it itself` };
+  const listing = await runListing(runner.listArgv(context.launcher, args), { cwd: context.cwd, env: { ...context.env, CI: context.env.CI ?? "1" }, timeoutMs: LISTING_TIMEOUT_MS });
+  if (!listing.ok) return { kind: "whole", why: `${tool}: could not list the test files (${listing.why}); kept whole` };
+  const listed = listing.exitCode === 0 ? runner.parse(listing.stdout) : undefined;
+  if (!listed) return { kind: "whole", why: `${tool}: could not list the test files (exit ${listing.exitCode}); kept whole so ${tool} reports it itself` };
   if (listed.length === 0) return { kind: "whole", why: `${tool}: found no test files; kept whole so ${tool} reports it` };
   const files = [...new Set(listed.map((f) => relPath(context.cwd, f)))].sort(comparePaths);
   // Each atom names its file by a pattern; it must select that file and no other test file.

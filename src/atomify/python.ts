@@ -8,6 +8,7 @@ import { batches, findOption, type OptionSpec, optionValues, type Scanned, scanA
 import { ancestors, findUp, fnmatchRegex, pythonRegex, readIni, readToml, splitList, tomlList, tomlTable } from "./config-files.ts";
 import { comparePaths, globToRegexSource, pathKind, relPath } from "./files.ts";
 import { splitPerFile, type WholeOption, wholeReason } from "./per-file.ts";
+import { runListing } from "./spawn.ts";
 import type { Command, Split, SplitContext, ToolRule } from "./types.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -221,18 +222,10 @@ async function _collect(command: Command, context: SplitContext, scanned: Scanne
       PYTHONDONTWRITEBYTECODE: context.env.PYTHONDONTWRITEBYTECODE ?? "1",
     };
     delete env.PYTEST_ADDOPTS;
-    let child;
-    try {
-      child = Bun.spawn(argv, { cwd: context.cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-    } catch (error) {
-      return `could not run ${argv[0]} to collect the tests (${(error as Error).message})`;
-    }
-    const timer = setTimeout(() => child.kill("SIGKILL"), COLLECT_TIMEOUT_MS);
-    const [code, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
-    clearTimeout(timer);
-    if (child.signalCode === "SIGKILL") return `collecting the tests took over ${COLLECT_TIMEOUT_MS / 1000} s`;
-    if (code === 5) return "collected no tests";
-    if (code !== 0) return `could not collect the tests (exit ${code}: ${_lastLine(stdout, stderr)})`;
+    const listing = await runListing(argv, { cwd: context.cwd, env, timeoutMs: COLLECT_TIMEOUT_MS });
+    if (!listing.ok) return `${listing.why} to collect the tests`;
+    if (listing.exitCode === 5) return "collected no tests";
+    if (listing.exitCode !== 0) return `could not collect the tests (exit ${listing.exitCode}: ${_lastLine(listing.stdout, listing.stderr)})`;
     let text: string;
     try {
       text = readFileSync(out, "utf8");
