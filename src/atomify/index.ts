@@ -91,7 +91,6 @@ export async function planCommand(argv: string[], options: PlanOptions): Promise
 
   const split = await rule.split({ ...command, args }, { cwd, root: options.root, config, env: process.env, launcher });
   if (split.kind === "whole") return whole(split.why);
-  notes.push(...(split.notes ?? []));
   const atoms = split.atoms.map((a) => atom(a.args, `${rule.name} ${a.items[0] ?? ""}${a.items.length > 1 ? ` (+${a.items.length - 1})` : ""}`));
   const count = split.atoms.reduce((n, a) => n + a.items.length, 0);
   const unit = rule.name === "pytest" && config.atomifyPytest === "test" ? "tests" : "files";

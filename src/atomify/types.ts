@@ -52,10 +52,8 @@ export type Split =
   | { kind: "whole"; why: string }
   | {
       kind: "split";
-      /** the tool's arguments for each atom (runner and tool words are added around them) */
+      /** each atom: the tool's arguments (runner and tool words go around them), and the files or tests it names */
       atoms: { args: string[]; items: string[] }[];
-      /** lines for Plan.notes (rewrites the rule made, beyond the split itself) */
-      notes?: string[];
     };
 
 export interface SplitContext {
