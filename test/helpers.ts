@@ -204,7 +204,8 @@ export async function writeFakeRun(logDir: string, spec: FakeRun = {}): Promise<
   }
   if (status === "completed") finishRun(run, new Date(createdAt.getTime() + 5));
   writer.create();
-  writer.save();
+  for (const job of run.jobs) writer.saveJob(job);
+  writer.saveRun();
   for (const [i, job] of specs.entries()) {
     if (job.log !== undefined) writeFileSync(writer.jobLogPath(i + 1), job.log, { mode: 0o600 });
   }

@@ -15,7 +15,7 @@ import {
   dropStaleClaims,
   isPaused,
   listQueue,
-  setAsideCorrupt,
+  nextEntry,
 } from "./queue.ts";
 import { newRunRecord, openRecords, pruneOldRuns, writeReport } from "./run-now.ts";
 import { finishRun, newRunId, reconcileRun, type RunRecord, type RunWriter } from "./runs.ts";
@@ -117,11 +117,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
       }
       announcedPause = false;
 
-      const listing = listQueue(lockDir);
-      for (const moved of setAsideCorrupt(lockDir, listing.corrupt)) {
-        logger.warn(`a stored job was not valid JSON of a job; set it aside as ${moved}`);
-      }
-      const entry = listing.entries[0];
+      const { entry, stored } = nextEntry(lockDir, (moved) => logger.warn(`a stored job was not valid JSON of a job; set it aside as ${moved}`));
       if (!entry) {
         if (!options.follow) break;
         await Bun.sleep(IDLE_POLL_MS);
@@ -155,7 +151,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
           waitTimeoutMs: entry.waitTimeoutMs,
           abort: pipeline.signal,
           reporter: options.reporter,
-          total: job.n + listing.entries.length - 1,
+          total: job.n + stored - 1,
         });
       } catch (error) {
         if (!(error instanceof WaitTimeoutError)) throw error;
@@ -224,7 +220,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
       run.exitCode = firstFailure ?? 0;
     }
     try {
-      writer?.save();
+      writer?.saveRun();
     } catch (error) {
       logger.warn(`could not write the record of run ${run.id} (${(error as Error).message})`);
     }

@@ -209,7 +209,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
     completeJob(job, result);
     // A run of this one job is complete with it: conclude the run too, so one write records both.
     if (options.lastJob) finishRun(run, result.completedAt);
-    save(writer, job);
+    save(writer, job, options.lastJob);
     options.reporter?.jobEnded?.(job, options.total);
     say(job, result);
     return { ran: true, exitCode: result.verdict.exitCode, result };
@@ -244,10 +244,10 @@ export async function cleanUpAfter(leftover: Holder, config: ResolvedConfig): Pr
   }
 }
 
-export function save(writer: RunWriter | undefined, job: JobRecord): void {
+export function save(writer: RunWriter | undefined, job: JobRecord, force = false): void {
   if (!writer) return;
   try {
-    writer.saveJob(job);
+    writer.saveJob(job, force);
   } catch (error) {
     logger.warn(`could not write the record of job ${job.id} (${errorMessage(error)}); its last state is lost`);
   }

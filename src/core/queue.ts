@@ -60,20 +60,43 @@ export interface QueueListing {
   corrupt: string[];
 }
 
+/** File names of the stored jobs, oldest first (names only: cheap, whatever the queue's length). */
+export function queueNames(lockDir: string): string[] {
+  try {
+    return readdirSync(lockLayout(lockDir).queueDir)
+      .filter((name) => /^\d+\.json$/.test(name))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** One stored job by file name; undefined when it is not a valid job (or is gone). */
+export function readEntry(lockDir: string, name: string): QueueEntry | undefined {
+  const value = readJson<unknown>(join(lockLayout(lockDir).queueDir, name));
+  return isEntry(value) ? value : undefined;
+}
+
+/**
+ * The oldest valid stored job and how many are stored. Invalid files met on the way are moved to
+ * queue/corrupt (see setAsideCorrupt) and reported through onSetAside; they never block the queue.
+ */
+export function nextEntry(lockDir: string, onSetAside: (path: string) => void): { entry?: QueueEntry; stored: number } {
+  const names = queueNames(lockDir);
+  for (const [index, name] of names.entries()) {
+    const entry = readEntry(lockDir, name);
+    if (entry) return { entry, stored: names.length - index };
+    for (const moved of setAsideCorrupt(lockDir, [name])) onSetAside(moved);
+  }
+  return { stored: 0 };
+}
+
 /** Stored jobs, oldest first. Entries that are not valid are listed apart, never thrown on. */
 export function listQueue(lockDir: string): QueueListing {
-  const { queueDir } = lockLayout(lockDir);
-  let names: string[];
-  try {
-    names = readdirSync(queueDir);
-  } catch {
-    return { entries: [], corrupt: [] };
-  }
   const listing: QueueListing = { entries: [], corrupt: [] };
-  for (const name of names.sort()) {
-    if (!/^\d+\.json$/.test(name)) continue;
-    const value = readJson<unknown>(join(queueDir, name));
-    if (isEntry(value)) listing.entries.push(value);
+  for (const name of queueNames(lockDir)) {
+    const entry = readEntry(lockDir, name);
+    if (entry) listing.entries.push(entry);
     else listing.corrupt.push(name);
   }
   return listing;

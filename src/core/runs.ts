@@ -1,6 +1,7 @@
 // Run and job records (DESIGN §6): created, updated and finished atomically; stale ones reconciled.
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import type { Conclusion } from "./conclusion.ts";
 import { logLayout } from "./paths.ts";
 import { isAlive, processStartTime } from "./process-tree.ts";
@@ -88,16 +89,47 @@ export class RunWriter {
     return this.layout.jobLog(this.run.id, n);
   }
 
-  /** Write the run record and every job record. */
-  save(): void {
-    for (const job of this.run.jobs) writeJsonAtomic(this.layout.jobRecord(this.run.id, job.n), job);
+  private runSavedAt = 0;
+
+  /** Write the run record (it holds every job). */
+  saveRun(): void {
     writeJsonAtomic(this.layout.runRecord(this.run.id), this.run);
+    this.runSavedAt = Date.now();
   }
 
-  saveJob(job: JobRecord): void {
+  /**
+   * Write one job's record, and the run record with it unless that was written less than
+   * RUN_SAVE_INTERVAL_MS ago (force: always). run.json holds every job, so rewriting it for each
+   * job of a 1000-job drain would write O(jobs²) bytes; the job files are always current, and a
+   * reconcile after a crash merges them back (reconcileRun).
+   */
+  saveJob(job: JobRecord, force = false): void {
     writeJsonAtomic(this.layout.jobRecord(this.run.id, job.n), job);
-    writeJsonAtomic(this.layout.runRecord(this.run.id), this.run);
+    if (force || Date.now() - this.runSavedAt >= RUN_SAVE_INTERVAL_MS) this.saveRun();
   }
+}
+
+const RUN_SAVE_INTERVAL_MS = 200;
+
+/** Job records newer than what run.json holds (a run.json written at most RUN_SAVE_INTERVAL_MS ago). */
+function mergeJobFiles(layout: ReturnType<typeof logLayout>, run: RunRecord): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(layout.jobsDir(run.id));
+  } catch {
+    return;
+  }
+  const rank = { queued: 0, in_progress: 1, completed: 2 } as const;
+  for (const name of names) {
+    const match = /^(\d+)\.json$/.exec(name);
+    if (!match) continue;
+    const job = readJson<JobRecord>(join(layout.jobsDir(run.id), name));
+    if (!job || job.n !== Number(match[1]) || !(job.status in rank)) continue;
+    const index = run.jobs.findIndex((known) => known.n === job.n);
+    if (index < 0) run.jobs.push(job);
+    else if (rank[job.status] > rank[run.jobs[index]!.status]) run.jobs[index] = job;
+  }
+  run.jobs.sort((a, b) => a.n - b.n);
 }
 
 /** Roll the jobs' outcomes up into the run: the first failed job decides the run's exit code. */
@@ -125,6 +157,7 @@ export function reconcileRun(logDir: string, runId: string, now = new Date()): b
   const layout = logLayout(logDir);
   const run = readJson<RunRecord>(layout.runRecord(runId));
   if (!run || run.status === "completed" || !run.owner || ownerAlive(run.owner)) return false;
+  mergeJobFiles(layout, run);
   markAbandoned(run, now);
   writeJsonAtomic(layout.runRecord(runId), run);
   for (const job of run.jobs) writeJsonAtomic(layout.jobRecord(runId, job.n), job);
