@@ -1,7 +1,8 @@
 // What every command needs first: the configuration (flags applied), and sep's verbosity.
 import { type ConfigFlags, type ResolvedConfig, resolveConfig } from "../config.ts";
 import { type RunReporter, reporters } from "../core/job-in-turn.ts";
-import { setVerbosity } from "../logger.ts";
+import type { JobToRun } from "../core/run-now.ts";
+import { logger, setVerbosity } from "../logger.ts";
 import { flagToConfigKey } from "./run-options.ts";
 
 /**
@@ -37,4 +38,28 @@ export async function runReporter(config: ResolvedConfig, terminal?: RunReporter
   if (!config.githubActions) return terminal;
   const { githubReporter } = await import("../ci/github.ts");
   return reporters(terminal, githubReporter());
+}
+
+/**
+ * The jobs a command becomes. `sep -- CMD` runs argv exactly as written unless --atomify or
+ * --enforce-runners is given; `sep queue add` follows the configuration (atomify and
+ * enforceRunners, both on by default), which the same flags override. A job that runs pytest gets
+ * the pytest-xdist worker cap in its environment either way (PYTEST_MAX_WORKERS): an environment
+ * variable, not a change of argv. The atomify module is loaded only when it has work to do.
+ */
+export async function planJobs(
+  command: string[],
+  args: Record<string, unknown>,
+  config: ResolvedConfig,
+  mode: "run" | "queue",
+): Promise<JobToRun[]> {
+  const enforceFlag = args.dont_enforce_runners === true ? false : (args["enforce-runners"] as boolean | undefined);
+  const atomify = mode === "run" ? args.atomify === true : ((args.atomify as boolean | undefined) ?? config.atomify);
+  const enforceRunners = mode === "run" ? enforceFlag === true : (enforceFlag ?? config.enforceRunners);
+  if (!atomify && !enforceRunners && !command.some((word) => /(^|\/)py\.?test(-\d)?$|^pytest$/.test(word))) return [{ argv: command }];
+  const { planCommand } = await import("../atomify/index.ts");
+  const { legacyNotes } = await import("./atomify-options.ts");
+  const plan = await planCommand(command, { cwd: process.cwd(), root: config.root, config, atomify, enforceRunners });
+  for (const note of [...legacyNotes(args), ...plan.notes]) logger.info(note);
+  return plan.atoms.map((atom) => ({ argv: atom.argv, env: atom.env, name: atom.name }));
 }

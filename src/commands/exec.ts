@@ -3,7 +3,7 @@ import { UsageError } from "../errors.ts";
 import { installInterruptHandlers } from "../core/interrupts.ts";
 import { runNow } from "../core/run-now.ts";
 import { parseFlags } from "./args.ts";
-import { loadConfig, runReporter } from "./context.ts";
+import { loadConfig, planJobs, runReporter } from "./context.ts";
 import { runOptions } from "./run-options.ts";
 
 /** Parses the run options in head and runs command; resolves to sep's exit code. */
@@ -23,7 +23,8 @@ export async function runFromCli(head: string[], command: string[] | undefined):
   installInterruptHandlers();
   const config = await loadConfig(args);
   return runNow(config, {
-    argv: command,
+    jobs: await planJobs(command, args, config, "run"),
+    command,
     cwd: process.cwd(),
     name: typeof args.name === "string" ? args.name : undefined,
     waitTimeoutMs: parseSeconds(args["wait-timeout"], "--wait-timeout"),

@@ -74,7 +74,7 @@ export function renderRunView(run: RunRecord, now: Date): string {
   const lines = header.map(([label, value]) => `${label!.padEnd(9)}${value}`);
   const jobs = run.jobs.map((job, index) => ({ job, n: jobNumber(job, index) }));
   const table = renderJobsTable(run, now);
-  const notes: string[] = [];
+  const notes: string[] = groupLines(run);
   for (const { job, n } of jobs) {
     if (job.kill && typeof job.kill.reason === "string") notes.push(`job ${n}: ${killNote(job)}`);
     for (const warning of Array.isArray(job.warnings) ? job.warnings : []) notes.push(`job ${n}: ${singleLine(String(warning))}`);
@@ -139,4 +139,28 @@ export function runResultLine(run: RunRecord, now = new Date()): string {
 /** A job failed when it completed with anything but success or skipped. */
 export function jobFailed(job: JobRecord): boolean {
   return job.status === "completed" && job.conclusion !== "success" && job.conclusion !== "skipped";
+}
+
+/**
+ * One line per command that was split into jobs (atomified): which jobs are its atoms and how
+ * they ended, e.g. `pytest tests: jobs 1–12, 11 success, 1 failure (exit 1)`.
+ */
+export function groupLines(run: RunRecord): string[] {
+  const lines: string[] = [];
+  for (const [index, job] of run.jobs.entries()) {
+    if (!job.group || run.jobs[index - 1]?.group === job.group) continue;
+    const atoms: JobRecord[] = [];
+    for (const next of run.jobs.slice(index)) {
+      if (next.group !== job.group) break;
+      atoms.push(next);
+    }
+    const counts = new Map<string, number>();
+    for (const atom of atoms) counts.set(stateWord(atom), (counts.get(stateWord(atom)) ?? 0) + 1);
+    const failed = atoms.find(jobFailed);
+    const first = jobNumber(atoms[0]!, index);
+    const last = jobNumber(atoms.at(-1)!, index + atoms.length - 1);
+    const summary = [...counts].map(([word, count]) => `${count} ${word}`).join(", ");
+    lines.push(`${singleLine(job.group)}: jobs ${first}–${last}, ${summary}${failed ? ` (exit ${failed.exitCode ?? "-"})` : ""}`);
+  }
+  return lines;
 }

@@ -1,6 +1,8 @@
-// The options every way of running a command accepts (`sep -- CMD`, `sep queue add -- CMD`).
+// The options every way of running a command accepts (`sep -- CMD`, `sep queue add -- CMD`),
+// including how it may be split into jobs (atomification) and given the project's runner.
 import type { ArgsDef } from "citty";
 import type { ConfigKey } from "../config.ts";
+import { atomifyOptions } from "./atomify-options.ts";
 
 export const runOptions = {
   timeout: { type: "string", alias: "t", description: "Seconds the job may run (0 = no limit)", valueHint: "SECONDS" },
@@ -12,6 +14,7 @@ export const runOptions = {
   report: { type: "string", description: "Also write the job record as JSON to this file", valueHint: "FILE" },
   verbose: { type: "boolean", alias: "v", description: "Say what sep does, step by step" },
   quiet: { type: "boolean", alias: "q", description: "Only warnings and errors from sep" },
+  ...atomifyOptions,
 } as const satisfies ArgsDef;
 
 /** Flags that override configuration keys, as resolveConfig takes them. */

@@ -134,6 +134,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
         cwd: entry.cwd,
         queuedAt: new Date(entry.addedAt),
         limits,
+        group: entry.group,
       });
       run.jobs.push(job);
       if (run.jobs.length === 1) run.title = job.name;
@@ -152,6 +153,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
           abort: pipeline.signal,
           reporter: options.reporter,
           total: job.n + stored - 1,
+          env: entry.env,
         });
       } catch (error) {
         if (!(error instanceof WaitTimeoutError)) throw error;
@@ -194,6 +196,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
           cwd: entry.cwd,
           queuedAt: new Date(entry.addedAt),
           limits: jobLimits(config, entry.overrides),
+          group: entry.group,
         });
         concludeUnrun(job, "skipped");
         run.jobs.push(job);

@@ -37,9 +37,10 @@ export function jobLimits(config: ResolvedConfig, overrides: JobOverrides = {}):
   };
 }
 
-export function newJobRecord(fields: { runId: string; n: number; name: string; argv: string[]; cwd: string; queuedAt: Date; limits: JobLimits }): JobRecord {
+export function newJobRecord(fields: { runId: string; n: number; name: string; argv: string[]; cwd: string; queuedAt: Date; limits: JobLimits; group?: string }): JobRecord {
   const { limits } = fields;
   return {
+    ...(fields.group === undefined ? {} : { group: fields.group }),
     id: `${fields.runId}.${fields.n}`,
     runId: fields.runId,
     n: fields.n,
@@ -112,6 +113,8 @@ export interface JobInTurnOptions {
   lastJob?: boolean;
   /** called when the invocation has its ticket: its place in the line is taken */
   onTicket?(): void;
+  /** variables the job gets on top of sep's environment */
+  env?: Record<string, string>;
 }
 
 /**
@@ -191,7 +194,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       id: job.id,
       argv: job.argv,
       cwd: job.cwd,
-      env: process.env,
+      env: options.env ? { ...process.env, ...options.env } : process.env,
       ...limits,
       abort: options.abort,
       logPath: writer ? job.logPath : undefined,

@@ -20,6 +20,10 @@ export interface QueueEntry {
   overrides: JobOverrides;
   waitTimeoutMs?: number;
   reportPath?: string;
+  /** variables the job gets on top of the drain's environment (e.g. the pytest-xdist cap) */
+  env?: Record<string, string>;
+  /** the command as given, when this job is one atom of it */
+  group?: string;
   addedAt: string;
 }
 

@@ -34,6 +34,8 @@ export interface JobRecord {
   peakMemoryBytes: number | null;
   limits: { timeoutMs: number | null; memoryLimitBytes: number | null };
   logPath: string;
+  /** the command as given, when it was split into several jobs and this is one of them */
+  group?: string;
   kill?: { reason: string; measuredBytes?: number; processes: KilledProcess[] };
   /** what was lost when sep could not write part of the record or log */
   warnings?: string[];

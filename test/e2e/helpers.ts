@@ -63,6 +63,11 @@ const SEP_ENV_KEYS = [
   "SEP_JOB_ID",
   "NODE_ENV",
   "SEP_KEEP_RUNS",
+  "SEP_ATOMIFY",
+  "SEP_ATOMIFY_PYTEST",
+  "SEP_ATOMIFY_BATCH_SIZE",
+  "SEP_ENFORCE_RUNNERS",
+  "SEP_RUNNERS",
 ];
 
 /** The environment every sep under test gets: no colours, not CI, no sep settings from outside. */

@@ -4,7 +4,7 @@ import { defineCommand } from "citty";
 import { addToQueue } from "../../core/queue.ts";
 import { UsageError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
-import { givenOverrides, loadConfig } from "../context.ts";
+import { givenOverrides, loadConfig, planJobs } from "../context.ts";
 import { parseSeconds } from "../exec.ts";
 import { runOptions } from "../run-options.ts";
 
@@ -16,17 +16,30 @@ export default defineCommand({
     if (command === undefined) throw new UsageError(`missing "--" before the command`, "write it as: sep queue add [OPTIONS] -- COMMAND [ARGS...]");
     if (command.length === 0) throw new UsageError(`no command after "--"`, "write it as: sep queue add [OPTIONS] -- COMMAND [ARGS...]");
     const config = await loadConfig(args);
-    const entry = addToQueue(config.lockDir, {
-      argv: command,
-      cwd: process.cwd(),
-      name: args.name,
-      overrides: givenOverrides(args, config),
-      waitTimeoutMs: parseSeconds(args["wait-timeout"], "--wait-timeout"),
-      // Relative to where the job was added, as it would be for `sep --report`, not to the drain's cwd.
-      reportPath: args.report === undefined ? undefined : resolve(args.report),
-    });
-    process.stdout.write(`${entry.id}\n`);
-    logger.info(`stored ${entry.id}: ${entry.name ?? command.join(" ")} — nothing ran yet; run the queue with \`sep queue start\``);
+    const overrides = givenOverrides(args, config);
+    const waitTimeoutMs = parseSeconds(args["wait-timeout"], "--wait-timeout");
+    // Relative to where the job was added, as it would be for `sep --report`, not to the drain's cwd.
+    const reportPath = args.report === undefined ? undefined : resolve(args.report);
+    const jobs = await planJobs(command, args, config, "queue");
+    const several = jobs.length > 1;
+    const group = several ? (args.name ?? command.join(" ")) : undefined;
+    const ids: string[] = [];
+    for (const job of jobs) {
+      const entry = addToQueue(config.lockDir, {
+        argv: job.argv,
+        cwd: process.cwd(),
+        name: several ? job.name : args.name,
+        overrides,
+        waitTimeoutMs,
+        reportPath: several ? undefined : reportPath,
+        env: job.env,
+        group,
+      });
+      ids.push(entry.id);
+      process.stdout.write(`${entry.id}\n`);
+    }
+    const what = several ? `${command.join(" ")} as ${jobs.length} jobs (${ids[0]}…${ids.at(-1)})` : `${ids[0]}: ${args.name ?? command.join(" ")}`;
+    logger.info(`stored ${what} — nothing ran yet; run the queue with \`sep queue start\``);
     return 0;
   },
 });
