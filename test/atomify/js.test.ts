@@ -99,7 +99,12 @@ describe("prettier", () => {
 
   test("prettier not installed in node_modules: kept whole", async () => {
     const root = project({ "package-lock.json": "{}\n", "src/a.ts": "" });
-    const result = await plan(["prettier", "--check", "src"], { cwd: root });
+    // `npm test` puts this repository's node_modules/.bin (which has prettier) on PATH.
+    const path = process.env.PATH;
+    process.env.PATH = (path ?? "").split(":").filter((dir) => !dir.includes("node_modules")).join(":");
+    const result = await plan(["prettier", "--check", "src"], { cwd: root }).finally(() => {
+      process.env.PATH = path;
+    });
     expect(argvs(result)).toEqual([[...NPX, "prettier", "--check", "src"]]);
     expect(result.notes.at(-1)).toBe("prettier: prettier is not installed (no node_modules/.bin/prettier); kept whole so the run reports it");
   });
