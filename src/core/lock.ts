@@ -4,10 +4,10 @@
 // SIGKILL, so there is never a stale lock to guess about. flock alone is not fair, so arrival order
 // comes from numbered tickets: each waiter holds a flock on its own ticket file (a dead waiter's
 // ticket is therefore detectable and skipped), and only the oldest live ticket may take a free slot.
-import { closeSync, existsSync, type FSWatcher, readdirSync, readFileSync, renameSync, watch, writeSync } from "node:fs";
+import { closeSync, constants, existsSync, type FSWatcher, openSync, readdirSync, readFileSync, renameSync, watch, writeSync } from "node:fs";
 import { join } from "node:path";
 import { SepError } from "../errors.ts";
-import { EINTR, errno, EWOULDBLOCK, libc, LOCK_EX, LOCK_NB, O_CLOEXEC, O_CREAT, O_NOFOLLOW, O_RDWR } from "./libc.ts";
+import { EINTR, errno, EWOULDBLOCK, libc, LOCK_EX, LOCK_NB } from "./libc.ts";
 import { lockLayout } from "./paths.ts";
 import { ensurePrivateDir, readJson, unlinkSafe, writeFileAtomic, writeJsonAtomic } from "./store.ts";
 
@@ -69,11 +69,16 @@ function lockSymbols() {
   return lib;
 }
 
-/** open(2) with O_CLOEXEC (never leak the lock into a job) and O_NOFOLLOW (never follow a planted symlink). */
+/**
+ * Open (creating) a lock file. O_NOFOLLOW: never through a planted symlink. The runtime opens every
+ * file close-on-exec, and Bun closes fds ≥ 3 in children anyway, so a lock never leaks into a job.
+ */
 function openLockFile(path: string): number {
-  const fd = lockSymbols().open(Buffer.from(`${path}\0`), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600);
-  if (fd < 0) throw new SepError("E_LOCK", `cannot open lock file ${path} (errno ${errno()})`);
-  return fd;
+  try {
+    return openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  } catch (error) {
+    throw new SepError("E_LOCK", `cannot open lock file ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`, { cause: error });
+  }
 }
 
 function tryLock(fd: number, path: string): boolean {
