@@ -51,26 +51,25 @@ let tempCounter = 0;
 
 /**
  * Write data to path atomically: a reader sees the old file or the new one, never half of one.
- * O_EXCL|O_NOFOLLOW on the temp name means we never write through a planted symlink.
+ * O_EXCL|O_NOFOLLOW on the temp name means we never write through a planted symlink. A failure
+ * (disk full, read-only, gone) is a SepError naming the file, and leaves no temp file behind.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, options: { fsync?: boolean } = {}): void {
   const temp = `${path}.${process.pid}.${++tempCounter}.tmp`;
-  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  let fd: number | undefined;
   try {
+    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     const bytes = typeof data === "string" ? Buffer.from(data) : data;
     for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
     if (options.fsync) fsyncSync(fd);
-  } catch (error) {
     closeSync(fd);
-    unlinkSafe(temp);
-    throw error;
-  }
-  closeSync(fd);
-  try {
+    fd = undefined;
     renameSync(temp, path);
   } catch (error) {
+    if (fd !== undefined) closeSync(fd);
     unlinkSafe(temp);
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new SepError("E_STATE_WRITE", `cannot write ${path}: ${code}`, { cause: error, hint: "check the disk space and permissions there" });
   }
 }
 
