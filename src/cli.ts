@@ -49,6 +49,9 @@ const LEGACY: Record<string, string[]> = {
   "--clear-queue": ["queue", "clear"],
 };
 
+/** The subcommands that take a command after "--"; any other refuses one rather than drop it. */
+const TAKES_COMMAND = new Set(["sep queue add", "sep plan"]);
+
 function legacySpelling(head: string[]): string[] {
   const index = head.findIndex((word) => Object.hasOwn(LEGACY, word));
   if (index < 0) return head;
@@ -85,6 +88,10 @@ async function runSubcommand(main: CommandDef<any>, group: CommandDef<any>, word
     const usage = await renderUsage(leaf, parent);
     process.stdout.write(`${process.stdout.isTTY ? usage : stripAnsi(usage)}\n`);
     return 0;
+  }
+  if (command !== undefined && !TAKES_COMMAND.has(path)) {
+    const { UsageError } = await import("./errors.ts");
+    throw new UsageError(`${path} takes no command after "--"`, `to run it: sep [OPTIONS] -- ${command.join(" ")}; to store it: sep queue add -- …`);
   }
   const { parseFlags } = await import("./commands/args.ts");
   parseFlags(rest, (await resolve(leaf.args)) ?? {}, path);

@@ -27,6 +27,7 @@ const lineReporter: ConsolaReporter = {
  */
 export function writeStderr(text: string): void {
   const bytes = Buffer.from(text);
+  noteStderr(bytes);
   for (let offset = 0; offset < bytes.length; ) {
     try {
       offset += writeSync(2, bytes, offset);
@@ -35,6 +36,18 @@ export function writeStderr(text: string): void {
       if ((error as NodeJS.ErrnoException).code !== "EAGAIN") return;
     }
   }
+}
+
+let stderrAtLineStart = true;
+
+/** Remember whether what went to fd 2 last (sep's words or the job's) ended a line. */
+export function noteStderr(bytes: Uint8Array): void {
+  if (bytes.length > 0) stderrAtLineStart = bytes[bytes.length - 1] === 0x0a;
+}
+
+/** Whether stderr is at the start of a line: a workflow command must start one to be read. */
+export function atLineStart(): boolean {
+  return stderrAtLineStart;
 }
 
 export const logger = createConsola({ level: 3, reporters: [lineReporter] });

@@ -8,11 +8,11 @@ import {
   claimEntry,
   clearQueue,
   dropClaim,
-  dropStaleClaims,
   findEntry,
   isPaused,
   listQueue,
   type NewQueueEntry,
+  recoverClaims,
   removeFromQueue,
   setAsideCorrupt,
   setPaused,
@@ -169,15 +169,19 @@ describe("remove / clear / claims", () => {
     expect(readdirSync(join(queueDir(lock), "claimed"))).toEqual([]);
   });
 
-  test("dropStaleClaims removes the claims a dead drain left and counts them", () => {
+  test("recoverClaims returns claims that never ran to the queue (same number, same place) and drops the rest", () => {
     const lock = lockDir();
-    expect(dropStaleClaims(lock)).toBe(0);
+    expect(recoverClaims(lock, () => true)).toEqual({ returned: [], dropped: [] });
     const a = addToQueue(lock, job("a"));
     const b = addToQueue(lock, job("b"));
+    const c = addToQueue(lock, job("c"));
     claimEntry(lock, a);
     claimEntry(lock, b);
-    expect(dropStaleClaims(lock)).toBe(2);
+    writeFileSync(join(queueDir(lock), "claimed", "99.json"), "garbage");
+    expect(recoverClaims(lock, (entry) => entry.id === a.id)).toEqual({ returned: [a.id], dropped: [b.id] });
     expect(readdirSync(join(queueDir(lock), "claimed"))).toEqual([]);
+    expect(listQueue(lock).entries.map((entry) => entry.id)).toEqual([a.id, c.id]);
+    expect(readdirSync(join(queueDir(lock), "corrupt")).some((name) => name.endsWith("claimed-99.json"))).toBe(true);
   });
 
   test("clearQueue on an empty or missing queue returns nothing", () => {

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import type { RunReporter } from "../core/job-in-turn.ts";
 import type { JobRecord, RunRecord } from "../core/runs.ts";
 import { formatBytes, formatDuration, singleLine } from "../format.ts";
-import { writeStderr } from "../logger.ts";
+import { atLineStart, writeStderr } from "../logger.ts";
 
 /** Workflow-command data: %, CR and LF are escaped so a message stays one command. */
 export function escapeData(text: string): string {
@@ -68,10 +68,12 @@ export function githubReporter(env: NodeJS.ProcessEnv = process.env): RunReporte
     jobStarting(job, total) {
       token = randomBytes(16).toString("hex");
       const label = total === undefined ? singleLine(job.name) : `job ${job.n}/${total}: ${singleLine(job.name)}`;
-      writeStderr(`::group::${escapeData(label)}\n::stop-commands::${token}\n`);
+      writeStderr(`${atLineStart() ? "" : "\n"}::group::${escapeData(label)}\n::stop-commands::${token}\n`);
     },
     jobEnded(job) {
-      if (token) writeStderr(`::${token}::\n::endgroup::\n`);
+      // The resume token must start a line of its own, or the runner never reads it and every
+      // workflow command after it is ignored: end a last line the job left open.
+      if (token) writeStderr(`${atLineStart() ? "" : "\n"}::${token}::\n::endgroup::\n`);
       token = undefined;
       const annotation = errorAnnotation(job);
       if (annotation) writeStderr(`${annotation}\n`);

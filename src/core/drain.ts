@@ -6,13 +6,14 @@ import { logger } from "../logger.ts";
 import { type KillReason, signalNumber } from "./conclusion.ts";
 import { interrupted, interruptSignal } from "./interrupts.ts";
 import { cleanUpAfter, concludeUnrun, jobLimits, newJobRecord, type RunReporter, runJobInTurn, save } from "./job-in-turn.ts";
-import { isLockHeld, readHolders, reclaimAbandonedSlots, releaseLockFile, tryLockFile, WaitTimeoutError } from "./lock.ts";
-import { lockLayout } from "./paths.ts";
+import { readHolders, reclaimAbandonedSlots, releaseLockFile, tryLockFile, WaitTimeoutError } from "./lock.ts";
+import { lockLayout, logLayout } from "./paths.ts";
 import { isAlive, processStartTime } from "./process-tree.ts";
 import {
   claimEntry,
+  type QueueEntry,
   dropClaim,
-  dropStaleClaims,
+  recoverClaims,
   isPaused,
   listQueue,
   nextEntry,
@@ -44,20 +45,29 @@ export interface DrainResult {
 
 const IDLE_POLL_MS = 100;
 
-/** The drain now running in this scope, if its process is alive. */
+/**
+ * The drain now running in this scope: its drain.json, if that process is alive (same pid, same
+ * start time). Read without touching the drain lock: probing it by taking it, even for an
+ * instant, could make a `queue start` starting at that moment believe another drain runs.
+ */
 export function currentDrain(lockDir: string): DrainInfo | undefined {
-  const layout = lockLayout(lockDir);
-  if (!isLockHeld(layout.drainLock)) return undefined;
-  const info = readJson<DrainInfo>(layout.drainInfo);
-  return info && isAlive(info.pid) ? info : undefined;
+  const info = readJson<DrainInfo>(lockLayout(lockDir).drainInfo);
+  if (!info || !isAlive(info.pid)) return undefined;
+  return info.pidStartTime === null || processStartTime(info.pid) === info.pidStartTime ? info : undefined;
 }
 
 async function acquireDrainLock(lockDir: string, wait: boolean): Promise<number> {
   const layout = lockLayout(lockDir);
   let announced = false;
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     const fd = tryLockFile(layout.drainLock);
     if (fd !== undefined) return fd;
+    // A drain that is just ending (or starting) holds the lock for a moment without being one to
+    // wait for; look again briefly before calling the queue busy.
+    if (attempt < 5 && !currentDrain(lockDir)) {
+      await Bun.sleep(20);
+      continue;
+    }
     const info = readJson<DrainInfo>(layout.drainInfo);
     const who = info ? `sep pid ${info.pid} (run ${info.runId}, since ${info.startedAt})` : "another sep";
     if (!wait) {
@@ -68,7 +78,7 @@ async function acquireDrainLock(lockDir: string, wait: boolean): Promise<number>
     }
     if (!announced) logger.info(`waiting for ${who} to finish draining the queue`);
     announced = true;
-    if (interrupted.aborted) throw new SepError("E_INTERRUPTED", "interrupted while waiting for the other drain; nothing ran", { exitCode: 130 });
+    if (interrupted.aborted) throw new SepError("E_INTERRUPTED", "interrupted while waiting for the other drain; nothing ran", { exitCode: 128 + signalOf() });
     await Bun.sleep(IDLE_POLL_MS);
   }
 }
@@ -125,20 +135,12 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
       }
       if (!claimEntry(lockDir, entry)) continue;
 
-      const limits = jobLimits(config, entry.overrides);
-      const job = newJobRecord({
-        runId,
-        n: run.jobs.length + 1,
-        name: entry.name ?? entry.argv.join(" "),
-        argv: entry.argv,
-        cwd: entry.cwd,
-        queuedAt: new Date(entry.addedAt),
-        limits,
-        group: entry.group,
-      });
-      run.jobs.push(job);
+      const { job, limits } = addJob(run, entry, config);
       if (run.jobs.length === 1) run.title = job.name;
+      // Recorded at once, before its turn: a drain killed while the job waits leaves a record
+      // that says so, and the job is returned to the queue by the next drain.
       writer ??= openRecords(config, run);
+      save(writer, job);
 
       let outcome: Awaited<ReturnType<typeof runJobInTurn>> | undefined;
       jobRunning = true;
@@ -188,18 +190,8 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
     if (stopped === "fail_fast" || stopped === "pipeline_timeout") {
       for (const entry of listQueue(lockDir).entries) {
         if (!claimEntry(lockDir, entry)) continue;
-        const job = newJobRecord({
-          runId,
-          n: run.jobs.length + 1,
-          name: entry.name ?? entry.argv.join(" "),
-          argv: entry.argv,
-          cwd: entry.cwd,
-          queuedAt: new Date(entry.addedAt),
-          limits: jobLimits(config, entry.overrides),
-          group: entry.group,
-        });
+        const { job } = addJob(run, entry, config);
         concludeUnrun(job, "skipped");
-        run.jobs.push(job);
         writer ??= openRecords(config, run);
         save(writer, job);
         dropClaim(lockDir, entry);
@@ -237,22 +229,47 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
   }
 }
 
+/** The job record of a stored job, as the next job of run. */
+function addJob(run: RunRecord, entry: QueueEntry, config: ResolvedConfig) {
+  const limits = jobLimits(config, entry.overrides);
+  const job = newJobRecord({
+    runId: run.id,
+    n: run.jobs.length + 1,
+    name: entry.name ?? entry.argv.join(" "),
+    argv: entry.argv,
+    cwd: entry.cwd,
+    queuedAt: new Date(entry.addedAt),
+    limits,
+    group: entry.group,
+  });
+  job.queueId = entry.id;
+  run.jobs.push(job);
+  return { job, limits };
+}
+
 function signalOf(): number {
   return signalNumber(interruptSignal() ?? "SIGINT");
 }
 
 /**
- * A drain that died (SIGKILL, power loss) left its drain.json, maybe claims, and maybe a slot
- * record whose job still runs. Only one drain runs per scope and we hold its lock, so all of that
- * is stale: kill the job's leftovers, mark its run cancelled, drop its claims.
+ * A drain that died (SIGKILL, power loss, a cancelled CI job) left its drain.json, maybe claims,
+ * and maybe a slot record whose job still runs. Only one drain runs per scope and we hold its
+ * lock, so all of that is stale: kill the job's leftovers and mark its run cancelled. A claimed
+ * job that had started is recorded there as cancelled; one that never started goes back to the
+ * queue, so nothing stored is ever lost.
  */
 async function recoverFromDeadDrain(config: ResolvedConfig): Promise<void> {
   const { lockDir } = config;
   const dead = readJson<DrainInfo>(lockLayout(lockDir).drainInfo);
   await reclaimAbandonedSlots(lockDir, config.slots, (holder) => cleanUpAfter(holder, config));
-  if (dead && reconcileRun(config.logDir, dead.runId)) logger.warn(`run ${dead.runId} was left in progress by a drain that died (sep pid ${dead.pid}); marked cancelled`);
-  const stale = dropStaleClaims(lockDir);
-  if (stale > 0) logger.warn(`dropped ${stale} job(s) claimed by a drain that died; they are recorded in its run`);
+  if (dead && reconcileRun(config.logDir, dead.runId)) {
+    logger.warn(`run ${dead.runId} was left in progress by a drain that died (sep pid ${dead.pid}); marked cancelled`);
+  }
+  const deadRun = dead ? readJson<RunRecord>(logLayout(config.logDir).runRecord(dead.runId)) : undefined;
+  const started = new Set((deadRun?.jobs ?? []).filter((job) => job.startedAt).map((job) => job.queueId));
+  const { returned, dropped } = recoverClaims(lockDir, (entry) => !started.has(entry.id));
+  if (returned.length > 0) logger.warn(`returned ${returned.join(", ")} to the queue: claimed by a drain that died before they ran`);
+  if (dropped.length > 0) logger.warn(`${dropped.join(", ")} had started under the drain that died; recorded there as cancelled`);
 }
 
 /**
@@ -263,8 +280,6 @@ async function recoverFromDeadDrain(config: ResolvedConfig): Promise<void> {
 export async function stopDrain(config: ResolvedConfig): Promise<DrainInfo | undefined> {
   const drain = currentDrain(config.lockDir);
   if (!drain) return undefined;
-  if (drain.pidStartTime !== null && processStartTime(drain.pid) !== drain.pidStartTime) return undefined;
-  const layout = lockLayout(config.lockDir);
   const signal = (pid: number, name: NodeJS.Signals) => {
     try {
       process.kill(pid, name);
@@ -275,7 +290,7 @@ export async function stopDrain(config: ResolvedConfig): Promise<DrainInfo | und
   signal(drain.pid, "SIGTERM");
   const deadline = Date.now() + config.killGrace * 1000 + STOP_MARGIN_MS;
   while (Date.now() < deadline) {
-    if (!isLockHeld(layout.drainLock)) return drain;
+    if (!isAlive(drain.pid)) return drain;
     await Bun.sleep(20);
   }
   for (const holder of readHolders(config.lockDir, config.slots)) {

@@ -4,9 +4,10 @@ import { closeSync, openSync, statSync, writeSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { decide, type JobEnding, type KillReason, signalName, type Verdict } from "./conclusion.ts";
 import { interrupted, onRepeatedInterrupt } from "./interrupts.ts";
+import { noteStderr } from "../logger.ts";
 import { becomeSubreaper } from "./libc.ts";
 import { MemoryWatch } from "./memory.ts";
-import { descendants, isAlive, killTree, terminateTree, treeMemory } from "./process-tree.ts";
+import { descendants, isAlive, killTree, reapOrphans, terminateTree, treeMemory } from "./process-tree.ts";
 import type { KilledProcess } from "./runs.ts";
 
 export const JOB_MARKER = "SEP_JOB_ID";
@@ -115,6 +116,7 @@ async function pump(stream: ReadableStream<Uint8Array>, fd: number, log: LogFile
       if (done) return;
       log.write(value);
       if (!forward) continue;
+      if (fd === 2) noteStderr(value);
       try {
         await writeAll(fd, value);
       } catch {
@@ -145,6 +147,8 @@ function resolveCommand(command: string, cwd: string, env: Record<string, string
 }
 
 let subreaper: boolean | undefined;
+/** How often the job's exited orphans (now sep's children) are reaped while it runs. */
+const REAP_INTERVAL_MS = 1000;
 
 export async function runJob(spec: JobSpec): Promise<JobResult> {
   const startedAt = new Date();
@@ -203,6 +207,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   });
   spec.onSpawn?.(pgid);
   const timer = spec.timeoutMs > 0 ? setTimeout(() => stopJob({ kind: "timeout" }), spec.timeoutMs) : undefined;
+  const reaper = setInterval(() => reapOrphans(pgid), REAP_INTERVAL_MS);
   const onInterrupt = () => stopJob({ kind: "interrupted", signal: interrupted.reason });
   if (interrupted.aborted) onInterrupt();
   else interrupted.addEventListener("abort", onInterrupt, { once: true });
@@ -215,6 +220,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   const pumps = Promise.all([pump(child.stdout, 1, log), pump(child.stderr, 2, log)]);
   await child.exited;
   clearTimeout(timer);
+  clearInterval(reaper);
   memory.sampleNow();
   memory.stop();
 

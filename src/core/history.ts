@@ -5,7 +5,7 @@ import { lstatSync, rmSync } from "node:fs";
 import { SepError, UsageError } from "../errors.ts";
 import type { Conclusion } from "./conclusion.ts";
 import { logLayout } from "./paths.ts";
-import { ownerAlive, listRunIds, markAbandoned, reconcileRun, type RunRecord, type Status } from "./runs.ts";
+import { listRunIds, markAbandoned, mergeJobFiles, ownerAlive, reconcileRun, type RunRecord, type Status } from "./runs.ts";
 import { ensurePrivateDir, readJson } from "./store.ts";
 
 export const STATUSES: readonly Status[] = ["queued", "in_progress", "completed"];
@@ -59,6 +59,8 @@ export function readRun(logDir: string, runId: string, now = new Date()): RunRec
   const path = logLayout(logDir).runRecord(runId);
   let run = _validRun(readJson<unknown>(path), runId);
   if (!run || run.status === "completed") return run;
+  // run.json of a live run may be up to 200 ms behind its job files (see RunWriter.saveJob).
+  mergeJobFiles(logLayout(logDir), run);
   if (!_validOwner(run.owner)) {
     // No owner to ask (a hand-made or foreign record): it can never finish, so never show it running.
     markAbandoned(run, now);
@@ -213,10 +215,22 @@ function _isSafeName(name: string): boolean {
 }
 
 /** The parts every reader relies on; anything else is shown as found. */
+/** What every command that shows a job relies on; a job without it makes the run malformed. */
+function _validJob(value: unknown): boolean {
+  return (
+    _isObject(value) &&
+    (STATUSES as readonly unknown[]).includes(value.status) &&
+    typeof value.name === "string" &&
+    Array.isArray(value.argv) &&
+    value.argv.every((word) => typeof word === "string") &&
+    (value.conclusion === null || typeof value.conclusion === "string")
+  );
+}
+
 function _validRun(value: unknown, runId: string): RunRecord | undefined {
   if (!_isObject(value) || typeof value.id !== "string") return undefined;
   if (!(STATUSES as readonly unknown[]).includes(value.status)) return undefined;
-  if (!Array.isArray(value.jobs) || !value.jobs.every(_isObject)) return undefined;
+  if (!Array.isArray(value.jobs) || !value.jobs.every(_validJob)) return undefined;
   const run = value as unknown as RunRecord;
   run.id = runId;
   return run;

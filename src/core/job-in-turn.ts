@@ -171,12 +171,18 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       logger.warn(`interrupted by ${signal} while waiting for a turn; ${job.name} did not run`);
       return { ran: false, exitCode: 128 + signalNumber(signal), why: "interrupted" };
     }
-    const reason = options.abort?.reason as KillReason | undefined;
-    return { ran: false, exitCode: reason?.kind === "pipeline_timeout" || reason?.kind === "timeout" ? 124 : 1, why: "aborted" };
+    return { ran: false, exitCode: abortExitCode(options.abort), why: "aborted" };
   }
 
   try {
     if (turn.leftover) await cleanUpAfter(turn.leftover, config);
+    // A signal that came while the turn was taken, or during that cleanup: nothing starts.
+    const stoppedBy = interruptSignal();
+    if (stoppedBy) {
+      logger.warn(`interrupted by ${stoppedBy} before ${job.name} started; it did not run`);
+      return { ran: false, exitCode: 128 + signalNumber(stoppedBy), why: "interrupted" };
+    }
+    if (options.abort?.aborted) return { ran: false, exitCode: abortExitCode(options.abort), why: "aborted" };
     // Recorded before the spawn as well as after it: a sep killed in between leaves a slot record
     // whose job id lets the next holder find the job's processes by their SEP_JOB_ID marker.
     turn.recordHolder(holder);
@@ -219,6 +225,11 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
   } finally {
     turn.release();
   }
+}
+
+function abortExitCode(abort: AbortSignal | undefined): number {
+  const reason = abort?.reason as KillReason | undefined;
+  return reason?.kind === "pipeline_timeout" || reason?.kind === "timeout" ? 124 : 1;
 }
 
 function describeWait(ahead: number, holders: Holder[]): string {

@@ -182,15 +182,6 @@ export function tryLockFile(path: string): number | undefined {
   return undefined;
 }
 
-/** Does some live process hold the flock on path? Creates nothing: a missing file is not held. */
-export function isLockHeld(path: string): boolean {
-  if (!existsSync(path)) return false;
-  const fd = tryLockFile(path);
-  if (fd === undefined) return true;
-  closeFd(fd);
-  return false;
-}
-
 export function releaseLockFile(fd: number): void {
   closeFd(fd);
 }
@@ -316,6 +307,7 @@ export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
 
   // Nobody waiting: a free slot is ours without a ticket. (Someone taking a ticket at this very
   // instant arrived at the same time; either order is arrival order.)
+  if (options.signal?.aborted) throw new WaitAbortedError("wait aborted");
   if (!anyTickets(layout.ticketsDir)) {
     for (let slot = 0; slot < slots; slot++) {
       const fd = tryLockFile(layout.slotLock(slot));

@@ -447,6 +447,20 @@ function _groupAlive(pgid: number | undefined): boolean {
 }
 
 /** waitpid each zombie among `pids` whose parent is sep; the leader and excluded pids are Bun's. */
+/**
+ * Reap the zombies among sep's own children, except leaderPid (Bun waits for that one). As a
+ * subreaper sep inherits every orphan of the job, and one that exits stays a zombie until reaped:
+ * a job that keeps spawning short-lived daemons would otherwise fill the pid table.
+ */
+export function reapOrphans(leaderPid: number): number {
+  let reaped = 0;
+  if (!IS_LINUX) return reaped;
+  for (const pid of _childrenOf(process.pid)) {
+    if (pid !== leaderPid && readStat(pid)?.state === "Z" && reap(pid)) reaped++;
+  }
+  return reaped;
+}
+
 function _reapOwnZombies(pids: readonly number[], exclude: ReadonlySet<number>, leaderPid?: number): void {
   if (!IS_LINUX) return;
   for (const pid of pids) {

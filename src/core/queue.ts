@@ -41,20 +41,32 @@ export function addToQueue(lockDir: string, fields: NewQueueEntry, now = new Dat
   });
 }
 
+const isNumberOrAbsent = (value: unknown) => value === undefined || (typeof value === "number" && Number.isFinite(value) && value >= 0);
+const isStringOrAbsent = (value: unknown) => value === undefined || typeof value === "string";
+
+/** Everything the drain will use, checked: a file that fails any check is set aside, not run. */
 function isEntry(value: unknown): value is QueueEntry {
   const entry = value as QueueEntry;
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return false;
+  const overrides = entry.overrides as Record<string, unknown> | null;
   return (
-    typeof entry === "object" &&
-    entry !== null &&
-    typeof entry.seq === "number" &&
+    Number.isSafeInteger(entry.seq) &&
+    entry.seq > 0 &&
     typeof entry.id === "string" &&
     Array.isArray(entry.argv) &&
     entry.argv.length > 0 &&
     entry.argv.every((word) => typeof word === "string") &&
     typeof entry.cwd === "string" &&
     typeof entry.addedAt === "string" &&
-    typeof entry.overrides === "object" &&
-    entry.overrides !== null
+    Number.isFinite(Date.parse(entry.addedAt)) &&
+    typeof overrides === "object" &&
+    overrides !== null &&
+    ["timeout", "memoryLimitMb", "checkInterval", "killGrace"].every((key) => isNumberOrAbsent(overrides[key])) &&
+    isNumberOrAbsent(entry.waitTimeoutMs) &&
+    isStringOrAbsent(entry.name) &&
+    isStringOrAbsent(entry.reportPath) &&
+    isStringOrAbsent(entry.group) &&
+    (entry.env === undefined || (typeof entry.env === "object" && entry.env !== null && Object.values(entry.env).every((v) => typeof v === "string")))
   );
 }
 
@@ -169,17 +181,45 @@ export function dropClaim(lockDir: string, entry: QueueEntry): void {
   unlinkSafe(join(lockLayout(lockDir).claimedDir, `${entry.seq}.json`));
 }
 
-/** Claims left by a drain that died: their jobs are recorded in its run (reconciled as cancelled). */
-export function dropStaleClaims(lockDir: string): number {
-  const { claimedDir } = lockLayout(lockDir);
+/**
+ * Claims left by a drain that died. shouldReturn(entry) decides: true puts the job back in the
+ * queue (under its own number, so it keeps its place), false drops the claim (its job is in the
+ * dead drain's run). An unreadable claim is set aside like any corrupt entry.
+ */
+export function recoverClaims(lockDir: string, shouldReturn: (entry: QueueEntry) => boolean): { returned: string[]; dropped: string[] } {
+  const layout = lockLayout(lockDir);
+  const result = { returned: [] as string[], dropped: [] as string[] };
   let names: string[] = [];
   try {
-    names = readdirSync(claimedDir);
+    names = readdirSync(layout.claimedDir);
   } catch {
-    return 0;
+    return result;
   }
-  for (const name of names) unlinkSafe(join(claimedDir, name));
-  return names.length;
+  for (const name of names) {
+    const path = join(layout.claimedDir, name);
+    const entry = readJson<unknown>(path);
+    if (!isEntry(entry)) {
+      mkdirSync(layout.corruptDir, { recursive: true, mode: 0o700 });
+      try {
+        renameSync(path, join(layout.corruptDir, `${Date.now()}-claimed-${name}`));
+      } catch {
+        // gone already
+      }
+      continue;
+    }
+    if (shouldReturn(entry)) {
+      try {
+        renameSync(path, layout.queueEntry(entry.seq));
+        result.returned.push(entry.id);
+      } catch {
+        unlinkSafe(path);
+      }
+    } else {
+      unlinkSafe(path);
+      result.dropped.push(entry.id);
+    }
+  }
+  return result;
 }
 
 export function isPaused(lockDir: string): boolean {

@@ -36,6 +36,8 @@ export interface JobRecord {
   logPath: string;
   /** the command as given, when it was split into several jobs and this is one of them */
   group?: string;
+  /** the stored job (`sep queue add`) this job ran, e.g. "q12" */
+  queueId?: string;
   kill?: { reason: string; measuredBytes?: number; processes: KilledProcess[] };
   /** what was lost when sep could not write part of the record or log */
   warnings?: string[];
@@ -92,29 +94,42 @@ export class RunWriter {
   }
 
   private runSavedAt = 0;
+  private trailing: ReturnType<typeof setTimeout> | undefined;
 
   /** Write the run record (it holds every job). */
   saveRun(): void {
+    clearTimeout(this.trailing);
+    this.trailing = undefined;
     writeJsonAtomic(this.layout.runRecord(this.run.id), this.run);
     this.runSavedAt = Date.now();
   }
 
   /**
-   * Write one job's record, and the run record with it unless that was written less than
-   * RUN_SAVE_INTERVAL_MS ago (force: always). run.json holds every job, so rewriting it for each
-   * job of a 1000-job drain would write O(jobs²) bytes; the job files are always current, and a
-   * reconcile after a crash merges them back (reconcileRun).
+   * Write one job's record, and the run record with it — at most every RUN_SAVE_INTERVAL_MS
+   * (force: now). run.json holds every job, so rewriting it for each job of a 1000-job drain
+   * would write O(jobs²) bytes. A skipped write is made up by a trailing one, so run.json is
+   * never more than RUN_SAVE_INTERVAL_MS behind the job files; after a crash a reconcile merges
+   * the job files back (reconcileRun), and readers of a live run merge them too.
    */
   saveJob(job: JobRecord, force = false): void {
     writeJsonAtomic(this.layout.jobRecord(this.run.id, job.n), job);
-    if (force || Date.now() - this.runSavedAt >= RUN_SAVE_INTERVAL_MS) this.saveRun();
+    const due = this.runSavedAt + RUN_SAVE_INTERVAL_MS - Date.now();
+    if (force || due <= 0) return this.saveRun();
+    this.trailing ??= setTimeout(() => {
+      try {
+        this.saveRun();
+      } catch {
+        // the next save says what failed
+      }
+    }, due);
+    this.trailing.unref?.();
   }
 }
 
 const RUN_SAVE_INTERVAL_MS = 200;
 
 /** Job records newer than what run.json holds (a run.json written at most RUN_SAVE_INTERVAL_MS ago). */
-function mergeJobFiles(layout: ReturnType<typeof logLayout>, run: RunRecord): void {
+export function mergeJobFiles(layout: ReturnType<typeof logLayout>, run: RunRecord): void {
   let names: string[] = [];
   try {
     names = readdirSync(layout.jobsDir(run.id));

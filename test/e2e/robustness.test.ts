@@ -1,0 +1,118 @@
+// What a crash, a signal at the wrong moment or a malformed file must never do: lose a stored job,
+// start a job sep was told to stop, pile up zombies, or break the Actions log.
+import { afterEach, beforeAll, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cleanupAll, ensureBinary, runIds, readRun, runSep, SEP, sepEnv, startSep, tempProject, waitFor, waitForFile } from "./helpers.ts";
+
+beforeAll(() => ensureBinary(), 300_000);
+afterEach(() => cleanupAll());
+
+test("a drain killed while its job waits for a turn loses nothing: the next drain runs the job", async () => {
+  const dir = tempProject();
+  const holder = startSep(["--", "sh", "-c", "echo x > holding; sleep 3"], { cwd: dir });
+  await waitForFile(join(dir, "holding"));
+  expect((await runSep(["queue", "add", "--", "sh", "-c", "echo RAN > ran.txt"], { cwd: dir })).exitCode).toBe(0);
+  const drain = startSep(["queue", "start"], { cwd: dir });
+  await waitFor(() => drain.stderr().includes("waiting for"), { what: "the drain to wait for its turn" });
+  drain.proc.kill("SIGKILL");
+  await drain.done;
+  await holder.done;
+
+  const again = await runSep(["queue", "start"], { cwd: dir });
+  expect(again.exitCode).toBe(0);
+  expect(again.stderr).toContain("returned q1 to the queue");
+  expect(readFileSync(join(dir, "ran.txt"), "utf8")).toBe("RAN\n");
+  // The dead drain's run says what happened to the job there: it never started.
+  const runs = runIds(join(dir, "logs")).map((id) => readRun(join(dir, "logs"), id).run);
+  const dead = runs.find((run) => run.title.includes("RAN") && run.conclusion === "cancelled");
+  expect(dead?.jobs.map((job: { conclusion: string }) => job.conclusion)).toEqual(["skipped"]);
+}, 30_000);
+
+test("a command after -- for a subcommand that takes none is refused, not dropped", async () => {
+  const dir = tempProject();
+  for (const args of [["queue", "start"], ["--queue-start"], ["queue", "status"], ["run", "list"]]) {
+    const result = await runSep([...args, "--", "touch", "x"], { cwd: dir });
+    expect({ args, code: result.exitCode }).toEqual({ args, code: 2 });
+    expect(result.stderr).toContain(`takes no command after "--"`);
+  }
+  expect(existsSync(join(dir, "x"))).toBe(false);
+});
+
+test("a SIGTERM that arrives before the job starts: nothing starts, exit 143", async () => {
+  const dir = tempProject();
+  // A config that takes a while to load holds sep before the spawn.
+  writeFileSync(join(dir, "sep.config.ts"), "await Bun.sleep(1500);\nexport default {};\n");
+  const sep = startSep(["--", "touch", "started"], { cwd: dir });
+  await Bun.sleep(400);
+  sep.proc.kill("SIGTERM");
+  const result = await sep.done;
+  expect(result.exitCode).toBe(143);
+  expect(existsSync(join(dir, "started"))).toBe(false);
+}, 20_000);
+
+test("orphans of a job that exit are reaped while it runs, not kept as zombies of sep", async () => {
+  const dir = tempProject();
+  const sep = startSep(["--", "sh", "-c", "for i in $(seq 100); do (true &); done; echo x > spawned; sleep 3"], { cwd: dir });
+  await waitForFile(join(dir, "spawned"));
+  await Bun.sleep(1500); // more than one reaping interval
+  const zombies = readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return fields[0] === "Z" && Number(fields[1]) === sep.pid;
+      } catch {
+        return false;
+      }
+    });
+  expect(zombies.length).toBeLessThan(5);
+  expect((await sep.done).exitCode).toBe(0);
+}, 20_000);
+
+test("run view during a drain shows the job that runs now", async () => {
+  const dir = tempProject();
+  await runSep(["queue", "add", "--", "true"], { cwd: dir });
+  await runSep(["queue", "add", "--", "sh", "-c", "echo x > second; sleep 3"], { cwd: dir });
+  const drain = startSep(["queue", "start"], { cwd: dir });
+  await waitForFile(join(dir, "second"));
+  const view = await runSep(["run", "view", "--json"], { cwd: dir });
+  const run = JSON.parse(view.stdoutText);
+  expect(run.jobs.map((job: { status: string }) => job.status)).toEqual(["completed", "in_progress"]);
+  expect((await drain.done).exitCode).toBe(0);
+}, 20_000);
+
+test("a stored job whose fields are not what they claim (a date that is no date) is set aside, the rest run", async () => {
+  const dir = tempProject();
+  await runSep(["queue", "add", "--", "sh", "-c", "echo one >> ran.txt"], { cwd: dir });
+  await runSep(["queue", "add", "--", "sh", "-c", "echo two >> ran.txt"], { cwd: dir });
+  const first = join(dir, ".sequential-locks", "queue", "000000000001.json");
+  const entry = JSON.parse(readFileSync(first, "utf8"));
+  writeFileSync(first, JSON.stringify({ ...entry, addedAt: "yesterday" }));
+  const result = await runSep(["queue", "start"], { cwd: dir });
+  expect(result.exitCode).toBe(0);
+  expect(result.stderr).toContain("set it aside");
+  expect(readFileSync(join(dir, "ran.txt"), "utf8")).toBe("two\n");
+});
+
+test("GitHub Actions: the resume token starts its own line even when the job's stderr did not end one", async () => {
+  const dir = tempProject();
+  const env = sepEnv({ GITHUB_ACTIONS: "true" });
+  const proc = Bun.spawn(["sh", "-c", `'${SEP}' -- sh -c 'printf "50%%" >&2; exit 1' 2>&1`], { cwd: dir, env, stdout: "pipe" });
+  const lines = (await new Response(proc.stdout).text()).split("\n");
+  const token = lines.find((line) => line.startsWith("::stop-commands::"))!.slice("::stop-commands::".length);
+  expect(lines).toContain(`::${token}::`);
+  expect(lines).toContain("::endgroup::");
+  expect(lines.some((line) => line.startsWith("::error title="))).toBe(true);
+});
+
+test("run view of a run with a malformed job record says it cannot read it, never crashes", async () => {
+  const dir = tempProject();
+  const runDir = join(dir, "logs", "runs", "20260101-000000-000-abcdef");
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(join(runDir, "run.json"), JSON.stringify({ id: "x", status: "completed", jobs: [{}] }));
+  const result = await runSep(["run", "view", "abcdef"], { cwd: dir });
+  expect(result.stderr).not.toContain("internal error");
+  expect([1, 2]).toContain(result.exitCode);
+});
