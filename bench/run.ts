@@ -7,6 +7,7 @@ import { handover } from "./handover.ts";
 import { type Context, type Section, makeContext, removeScratch, table } from "./lib.ts";
 import { memkill } from "./memkill.ts";
 import { poller } from "./poller.ts";
+import { queue } from "./queue.ts";
 import { startup } from "./startup.ts";
 import { submitters } from "./submitters.ts";
 
@@ -16,6 +17,7 @@ const BENCHMARKS: Record<string, (ctx: Context) => Promise<Section>> = {
   submitters,
   memkill,
   poller,
+  queue,
 };
 
 function machine(ctx: Context): string {
