@@ -64,3 +64,13 @@ export function parseFlags(tokens: string[], def: ArgsDef, where: string): Parse
   }
   return { values, positionals };
 }
+
+/** A seconds flag (`--wait-timeout 2.5`) in ms; undefined when not given; UsageError when bad. */
+export function parseSeconds(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = typeof value === "string" && /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(seconds)) {
+    throw new UsageError(`${flag} must be a number of seconds ≥ 0 (got ${JSON.stringify(value)} on the command line)`);
+  }
+  return seconds * 1000;
+}

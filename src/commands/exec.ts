@@ -2,7 +2,7 @@
 import { UsageError } from "../errors.ts";
 import { installInterruptHandlers } from "../core/interrupts.ts";
 import { runNow } from "../core/run-now.ts";
-import { parseFlags } from "./args.ts";
+import { parseFlags, parseSeconds } from "./args.ts";
 import { loadConfig, planJobs, runReporter } from "./context.ts";
 import { runOptions } from "./run-options.ts";
 
@@ -31,14 +31,4 @@ export async function runFromCli(head: string[], command: string[] | undefined):
     reportPath: typeof args.report === "string" ? args.report : undefined,
     reporter: await runReporter(config),
   });
-}
-
-/** A seconds flag (`--wait-timeout 2.5`) in ms; undefined when not given; UsageError when bad. */
-export function parseSeconds(value: unknown, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const seconds = typeof value === "string" && /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isFinite(seconds)) {
-    throw new UsageError(`${flag} must be a number of seconds ≥ 0 (got ${JSON.stringify(value)} on the command line)`);
-  }
-  return seconds * 1000;
 }

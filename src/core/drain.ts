@@ -16,10 +16,10 @@ import {
   recoverClaims,
   isPaused,
   listQueue,
-  nextEntry,
+  QueueCursor,
 } from "./queue.ts";
-import { newRunRecord, openRecords, pruneOldRuns, writeReport } from "./run-now.ts";
-import { finishRun, newRunId, reconcileRun, type RunRecord, type RunWriter } from "./runs.ts";
+import { openRecords, pruneOldRuns, writeReport } from "./recording.ts";
+import { finishRun, newRunId, newRunRecord, reconcileRun, type RunRecord, type RunWriter } from "./runs.ts";
 import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "./store.ts";
 
 export interface DrainInfo {
@@ -107,6 +107,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
     let stopped: "fail_fast" | "pipeline_timeout" | "interrupted" | undefined;
     let announcedPause = false;
     let jobRunning = false;
+    const queue = new QueueCursor(lockDir, (moved) => logger.warn(`a stored job was not valid JSON of a job; set it aside as ${moved}`));
     // A signal while a job runs (or waits for its turn) cancels the run; one while a --follow
     // drain sits idle is simply how such a drain is ended, and the run concludes on its jobs.
     let interruptedJob = interrupted.aborted;
@@ -127,7 +128,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
       }
       announcedPause = false;
 
-      const { entry, stored } = nextEntry(lockDir, (moved) => logger.warn(`a stored job was not valid JSON of a job; set it aside as ${moved}`));
+      const { entry, stored } = queue.next();
       if (!entry) {
         if (!options.follow) break;
         await Bun.sleep(IDLE_POLL_MS);

@@ -221,11 +221,12 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   await child.exited;
   clearTimeout(timer);
   clearInterval(reaper);
-  memory.sampleNow();
+  const last = memory.sampleNow();
   memory.stop();
 
   // The leader is gone; whatever it left running (`cmd &`, daemons) dies now: TERM, grace, KILL.
-  const rest = descendants(process.pid).filter((pid) => pid !== pgid && isAlive(pid));
+  // The last memory sample has just walked the tree; its pids are what is left.
+  const rest = (last?.pids ?? descendants(process.pid)).filter((pid) => pid !== pgid && isAlive(pid));
   if (rest.length > 0 || killing) {
     await killing;
     await terminateTree({ pgid, rootPid: process.pid, leaderPid: pgid, graceMs: spec.killGraceMs });

@@ -94,17 +94,36 @@ export function readEntry(lockDir: string, name: string): QueueEntry | undefined
 }
 
 /**
- * The oldest valid stored job and how many are stored. Invalid files met on the way are moved to
- * queue/corrupt (see setAsideCorrupt) and reported through onSetAside; they never block the queue.
+ * A drain's view of the queue, oldest first. The directory is listed again only when the names
+ * listed before are used up: a job added meanwhile always gets a higher number than any listed, so
+ * the order stays FIFO, and a drain of N jobs lists the queue a few times instead of N times.
+ * Invalid files met on the way are moved to queue/corrupt and reported through onSetAside; they
+ * never block the queue.
  */
-export function nextEntry(lockDir: string, onSetAside: (path: string) => void): { entry?: QueueEntry; stored: number } {
-  const names = queueNames(lockDir);
-  for (const [index, name] of names.entries()) {
-    const entry = readEntry(lockDir, name);
-    if (entry) return { entry, stored: names.length - index };
-    for (const moved of setAsideCorrupt(lockDir, [name])) onSetAside(moved);
+export class QueueCursor {
+  private names: string[] = [];
+
+  constructor(
+    private readonly lockDir: string,
+    private readonly onSetAside: (path: string) => void,
+  ) {}
+
+  /** The next valid stored job, and how many are stored counting it (as far as known). */
+  next(): { entry?: QueueEntry; stored: number } {
+    for (let listed = false; ; listed = true) {
+      if (this.names.length === 0) {
+        if (listed) return { stored: 0 };
+        this.names = queueNames(this.lockDir);
+      }
+      while (this.names.length > 0) {
+        const name = this.names.shift()!;
+        const entry = readEntry(this.lockDir, name);
+        if (entry) return { entry, stored: this.names.length + 1 };
+        // Gone (removed, claimed by another drain) or not a job: only the latter is set aside.
+        for (const moved of setAsideCorrupt(this.lockDir, [name])) this.onSetAside(moved);
+      }
+    }
   }
-  return { stored: 0 };
 }
 
 /** Stored jobs, oldest first. Entries that are not valid are listed apart, never thrown on. */

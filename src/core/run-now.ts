@@ -2,14 +2,11 @@
 // created only when the first turn has come, so an invocation that gives up waiting
 // (--wait-timeout) or is interrupted while waiting leaves none.
 import type { ResolvedConfig } from "../config.ts";
-import { errorMessage, SepError } from "../errors.ts";
 import { logger } from "../logger.ts";
-import { pruneRuns } from "./history.ts";
 import { concludeUnrun, type JobOverrides, jobLimits, newJobRecord, type RunReporter, runJobInTurn } from "./job-in-turn.ts";
-import { processStartTime } from "./process-tree.ts";
 import { WaitTimeoutError } from "./lock.ts";
-import { finishRun, newRunId, type RunRecord, RunWriter } from "./runs.ts";
-import { writeJsonAtomic } from "./store.ts";
+import { openRecords, pruneOldRuns, writeReport } from "./recording.ts";
+import { finishRun, newRunId, newRunRecord, type RunWriter } from "./runs.ts";
 
 /** One job to run: an argv, and variables it gets on top of sep's environment. */
 export interface JobToRun {
@@ -93,56 +90,4 @@ export async function runNow(config: ResolvedConfig, options: RunNowOptions): Pr
   options.reporter?.runEnded?.(run);
   if (writer) pruneOldRuns(config);
   return firstFailure ?? 0;
-}
-
-/** Keep the newest `keepRuns` runs (config); older completed ones are deleted after each run. */
-export function pruneOldRuns(config: ResolvedConfig): void {
-  try {
-    const { errors } = pruneRuns(config.logDir, config.keepRuns);
-    for (const { id, message } of errors) logger.warn(`could not delete old run ${id}: ${message}`);
-  } catch (error) {
-    logger.warn(`could not prune old runs in ${config.logDir}: ${errorMessage(error)}`);
-  }
-}
-
-export function newRunRecord(runId: string, title: string, createdAt: Date): RunRecord {
-  return {
-    id: runId,
-    title,
-    status: "queued",
-    conclusion: null,
-    exitCode: null,
-    createdAt: createdAt.toISOString(),
-    startedAt: null,
-    completedAt: null,
-    durationMs: null,
-    peakMemoryBytes: null,
-    owner: { pid: process.pid, startTime: processStartTime(process.pid) ?? null },
-    jobs: [],
-  };
-}
-
-/**
- * Create the run's records. A log dir that cannot be written (read-only, full, not a directory)
- * does not stop the user's command: sep says what is lost and runs it unrecorded. A state dir that
- * is a symlink or someone else's is refused (exit 1): writing there would not be safe.
- */
-export function openRecords(config: ResolvedConfig, run: RunRecord): RunWriter | undefined {
-  const writer = new RunWriter(config.logDir, run);
-  try {
-    writer.create();
-    return writer;
-  } catch (error) {
-    if (error instanceof SepError && error.code === "E_UNSAFE_STATE_DIR") throw error;
-    logger.warn(`cannot write run records under ${config.logDir} (${errorMessage(error)}); this run will not be recorded and its output not logged`);
-    return undefined;
-  }
-}
-
-export function writeReport(path: string, record: RunRecord | RunRecord["jobs"][number]): void {
-  try {
-    writeJsonAtomic(path, record);
-  } catch (error) {
-    logger.warn(`could not write the report ${path} (${errorMessage(error)})`);
-  }
 }

@@ -65,8 +65,22 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${randomBytes(3).toString("hex")}`;
 }
 
-export function jobId(runId: string, n: number): string {
-  return `${runId}.${n}`;
+/** A run about to start, owned by this sep (a dead owner is how a crashed run is recognised). */
+export function newRunRecord(runId: string, title: string, createdAt: Date): RunRecord {
+  return {
+    id: runId,
+    title,
+    status: "queued",
+    conclusion: null,
+    exitCode: null,
+    createdAt: createdAt.toISOString(),
+    startedAt: null,
+    completedAt: null,
+    durationMs: null,
+    peakMemoryBytes: null,
+    owner: { pid: process.pid, startTime: processStartTime(process.pid) ?? null },
+    jobs: [],
+  };
 }
 
 /** Writes one run's records. Every write is atomic; a reader never sees half a file. */

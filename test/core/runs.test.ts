@@ -4,8 +4,7 @@ import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { jobLimits, newJobRecord } from "../../src/core/job-in-turn.ts";
 import { logLayout } from "../../src/core/paths.ts";
-import { newRunRecord } from "../../src/core/run-now.ts";
-import { reconcileRun, type RunRecord, RunWriter } from "../../src/core/runs.ts";
+import { newRunRecord, reconcileRun, type RunRecord, RunWriter } from "../../src/core/runs.ts";
 import { DEAD_PID, tempDir } from "../helpers.ts";
 
 const limits = { timeoutMs: 0, memoryLimitBytes: 0, checkIntervalMs: 250, killGraceMs: 5000 } satisfies ReturnType<typeof jobLimits>;

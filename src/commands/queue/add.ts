@@ -5,7 +5,7 @@ import { addToQueue } from "../../core/queue.ts";
 import { UsageError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { givenOverrides, loadConfig, planJobs } from "../context.ts";
-import { parseSeconds } from "../exec.ts";
+import { parseSeconds } from "../args.ts";
 import { runOptions } from "../run-options.ts";
 
 export default defineCommand({
