@@ -177,8 +177,15 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   } catch (error) {
     log.close();
     const code = (error as NodeJS.ErrnoException).code;
-    const problem = code === "ENOENT" ? "not_found" : "not_executable";
-    return failStart(problem, `cannot run ${spec.argv[0]}: ${code ?? (error as Error).message}`);
+    // The file was found above, so ENOENT here is its #! interpreter; ENOEXEC is a file that is
+    // neither a binary nor a script with a #! line (a shell would try it with sh; exec does not).
+    const why =
+      code === "ENOENT"
+        ? "its interpreter (the #! line) was not found"
+        : code === "ENOEXEC"
+          ? "not an executable format (a script needs a #! line)"
+          : (code ?? (error as Error).message);
+    return failStart(code === "ENOENT" ? "not_found" : "not_executable", `cannot run ${spec.argv[0]}: ${why}`);
   }
   const pgid = child.pid;
 

@@ -73,9 +73,9 @@ function lockSymbols() {
  * Open (creating) a lock file. O_NOFOLLOW: never through a planted symlink. The runtime opens every
  * file close-on-exec, and Bun closes fds ≥ 3 in children anyway, so a lock never leaks into a job.
  */
-function openLockFile(path: string): number {
+function openLockFile(path: string, create = true): number {
   try {
-    return openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    return openSync(path, constants.O_RDWR | (create ? constants.O_CREAT : 0) | constants.O_NOFOLLOW, 0o600);
   } catch (error) {
     throw new SepError("E_LOCK", `cannot open lock file ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`, { cause: error });
   }
@@ -210,7 +210,8 @@ export function readWaiting(lockDir: string): Holder[] {
 function ticketIsLive(path: string): boolean {
   let fd: number;
   try {
-    fd = openLockFile(path);
+    // Never O_CREAT here: a probe must not bring back a ticket its owner has just removed.
+    fd = openLockFile(path, false);
   } catch {
     return false;
   }

@@ -171,16 +171,34 @@ export function removeFromQueue(lockDir: string, id: string): QueueEntry {
       exitCode: 2,
     });
   }
-  unlinkSafe(lockLayout(lockDir).queueEntry(entry.seq));
+  if (!takeOut(lockDir, entry)) {
+    throw new SepError("E_ALREADY_STARTED", `${entry.id} has just been taken by a running \`sep queue start\`; it was not removed`, {
+      hint: "`sep queue stop` stops the drain and its current job",
+      exitCode: 1,
+    });
+  }
   return entry;
+}
+
+/**
+ * Take a stored job out by renaming it away first: rename is atomic, so exactly one of a remove
+ * and a drain's claim wins, and a remove never reports a job removed that a drain is running.
+ */
+function takeOut(lockDir: string, entry: QueueEntry): boolean {
+  const layout = lockLayout(lockDir);
+  const trash = join(layout.queueDir, `.removed-${entry.seq}-${process.pid}`);
+  try {
+    renameSync(layout.queueEntry(entry.seq), trash);
+  } catch {
+    return false;
+  }
+  unlinkSafe(trash);
+  return true;
 }
 
 /** Remove every stored job that no drain has claimed yet; the running job is not touched. */
 export function clearQueue(lockDir: string): QueueEntry[] {
-  const { entries } = listQueue(lockDir);
-  const layout = lockLayout(lockDir);
-  for (const entry of entries) unlinkSafe(layout.queueEntry(entry.seq));
-  return entries;
+  return listQueue(lockDir).entries.filter((entry) => takeOut(lockDir, entry));
 }
 
 /** Claim an entry for a drain; false when another drain or a `remove` got there first. */
