@@ -104,8 +104,9 @@ async function writeAll(fd: number, chunk: Uint8Array): Promise<void> {
 
 /**
  * Copy a child stream to our own fd and the log, chunk by chunk as it arrives (no buffering until
- * the end). If our reader went away (EPIPE), stop reading, so the command gets SIGPIPE as it would
- * in a plain shell pipeline.
+ * the end). If our reader went away (EPIPE), stop reading and close the child's end, so its next
+ * write fails as in a shell pipeline. (Bun connects the child through a socket pair, not a pipe,
+ * so that write fails with EPIPE or ECONNRESET rather than raising SIGPIPE: see the README.)
  */
 async function pump(stream: ReadableStream<Uint8Array>, fd: number, log: LogFile): Promise<void> {
   const reader = stream.getReader();
