@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { drainQueue } from "../../core/drain.ts";
 import { installInterruptHandlers } from "../../core/interrupts.ts";
+import { formatDuration } from "../../format.ts";
 import { logger, writeStderr } from "../../logger.ts";
 import { jobHeaderLine, jobResultLine, renderJobsTable, runResultLine } from "../present.ts";
 import { loadConfig, runReporter } from "../context.ts";
@@ -19,12 +20,14 @@ export default defineCommand({
   run: async ({ args }) => {
     installInterruptHandlers();
     const config = await loadConfig(args);
+    const started = Date.now();
     const { exitCode } = await drainQueue(config, {
       failFast: args["fail-fast"] === true,
       follow: args.follow === true,
       wait: args.wait === true,
       reporter: await runReporter(config, {
-        jobStarting: (job, total) => logger.info(jobHeaderLine(job, job.n, total)),
+        // Progress: which job of how many, how long the run has taken so far, the command.
+        jobStarting: (job, total) => logger.info(`${jobHeaderLine(job, job.n, total)}  (${formatDuration(Date.now() - started)} into the run)`),
         jobEnded: (job, total) => logger.info(jobResultLine(job, job.n, total)),
         runEnded: (run) => {
           const now = new Date();
