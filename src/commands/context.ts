@@ -3,6 +3,7 @@ import { type ConfigFlags, type ResolvedConfig, resolveConfig } from "../config.
 import { type RunReporter, reporters } from "../core/job-in-turn.ts";
 import type { JobToRun } from "../core/run-now.ts";
 import { logger, setVerbosity } from "../logger.ts";
+import { terminalReporter } from "./present.ts";
 import { flagToConfigKey } from "./run-options.ts";
 
 /**
@@ -34,7 +35,8 @@ export function givenOverrides(args: Record<string, unknown>, config: ResolvedCo
  * How a run is reported: the terminal's own lines, plus GitHub Actions groups, annotations and
  * step summary under GITHUB_ACTIONS=true (loaded only there).
  */
-export async function runReporter(config: ResolvedConfig, terminal?: RunReporter): Promise<RunReporter | undefined> {
+export async function runReporter(config: ResolvedConfig, progress?: RunReporter): Promise<RunReporter> {
+  const terminal = reporters(progress, terminalReporter());
   if (!config.githubActions) return terminal;
   const { githubReporter } = await import("../ci/github.ts");
   return reporters(terminal, githubReporter());

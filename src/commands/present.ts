@@ -1,6 +1,10 @@
 // Runs and jobs as words: the lines and tables that `sep queue start`, `sep run view` and
 // `sep run watch` print, so a job reads the same live and in the history.
+import { basename } from "node:path";
+import type { RunReporter } from "../core/job-in-turn.ts";
+import type { Holder } from "../core/lock.ts";
 import type { JobRecord, RunRecord } from "../core/runs.ts";
+import { logger } from "../logger.ts";
 import { formatAge, formatBytes, formatDuration, renderTable, singleLine } from "../format.ts";
 
 /** The run's name: its title, else its first job's name or command. */
@@ -163,4 +167,47 @@ export function groupLines(run: RunRecord): string[] {
     lines.push(`${singleLine(job.group)}: jobs ${first}–${last}, ${summary}${failed ? ` (exit ${failed.exitCode ?? "-"})` : ""}`);
   }
   return lines;
+}
+
+/**
+ * What the terminal is told about any run: once, whom a waiting invocation waits for; after a job
+ * that did not simply exit, why (not found, killed at a limit, stopped). Used by `sep -- CMD` and
+ * `sep queue start` alike.
+ */
+export function terminalReporter(): RunReporter {
+  return {
+    waiting: ({ ahead, holders }) => logger.info(describeWait(ahead, holders)),
+    jobEnded: (job) => explainEnding(job),
+  };
+}
+
+function describeWait(ahead: number, holders: Holder[]): string {
+  const running = holders.map((h) => `${singleLine(h.name)} (pid ${h.pid}${h.startedAt ? `, running ${formatDuration(Date.now() - Date.parse(h.startedAt))}` : ""})`);
+  const queue = ahead > 0 ? `; ${ahead} ${ahead === 1 ? "invocation" : "invocations"} ahead of this one` : "";
+  return running.length > 0 ? `waiting for ${running.join(", ")} to finish${queue}` : `waiting for a turn${queue}`;
+}
+
+/** One line for a job that did not simply exit by itself. */
+function explainEnding(job: JobRecord): void {
+  const command = basename(job.argv[0] ?? "");
+  if (job.startupError) logger.error(job.startupError);
+  switch (job.conclusion) {
+    case "timed_out":
+      logger.error(
+        job.kill?.reason === "pipeline_timeout"
+          ? `the pipeline timeout passed while ${command} ran: killed its process tree (exit 124)`
+          : `${command} hit the time limit of ${formatDuration(job.limits.timeoutMs)}: killed its process tree (exit 124)`,
+      );
+      break;
+    case "memory_exceeded": {
+      const top = (job.kill?.processes ?? []).slice(0, 3).map((p) => `${p.pid} ${singleLine(p.command).slice(0, 60)} ${formatBytes(p.rssBytes)}`);
+      logger.error(
+        `${command} used ${formatBytes(job.kill?.measuredBytes)}, over the memory limit of ${formatBytes(job.limits.memoryLimitBytes)}: killed its process tree (exit 137)${top.length ? `; largest: ${top.join("; ")}` : ""}`,
+      );
+      break;
+    }
+    case "cancelled":
+      if (job.kill) logger.warn(`${command} was stopped (${job.kill.reason}): killed its process tree; marked cancelled`);
+      break;
+  }
 }

@@ -1,6 +1,5 @@
 // One job of a run, from waiting for its turn to its final record: shared by `sep -- CMD` (a run of
 // one job) and `sep queue start` (a run of every stored job).
-import { basename } from "node:path";
 import type { ResolvedConfig } from "../config.ts";
 import { errorMessage } from "../errors.ts";
 import { logger } from "../logger.ts";
@@ -8,7 +7,7 @@ import { type Conclusion, type KillReason, signalNumber } from "./conclusion.ts"
 import { JOB_MARKER, type JobResult, runJob } from "./executor.ts";
 import { interrupted, interruptSignal } from "./interrupts.ts";
 import { killLeftovers } from "./leftovers.ts";
-import { type Holder, type Turn, WaitAbortedError, waitForTurn } from "./lock.ts";
+import { type Holder, type Turn, WaitAbortedError, type WaitingInfo, waitForTurn } from "./lock.ts";
 import { processStartTime } from "./process-tree.ts";
 import { finishRun, type JobRecord, reconcileRun, type RunRecord, type RunWriter } from "./runs.ts";
 
@@ -71,8 +70,10 @@ export function concludeUnrun(job: JobRecord, conclusion: Extract<Conclusion, "s
   job.completedAt = now.toISOString();
 }
 
-/** Who is told as jobs start and end: the terminal's progress lines, GitHub Actions groups, … */
+/** Who is told as jobs wait, start and end: the terminal's lines, GitHub Actions groups, … */
 export interface RunReporter {
+  /** the turn did not come at the first try: who holds the slots, how many wait ahead */
+  waiting?(info: WaitingInfo): void;
   /** the job's turn has come and it is about to start; total = jobs known so far in its run */
   jobStarting?(job: JobRecord, total?: number): void;
   jobEnded?(job: JobRecord, total?: number): void;
@@ -84,6 +85,9 @@ export function reporters(...list: (RunReporter | undefined)[]): RunReporter {
   const present = list.filter((r): r is RunReporter => r !== undefined);
   const reversed = [...present].reverse();
   return {
+    waiting: (info) => {
+      for (const r of present) r.waiting?.(info);
+    },
     jobStarting: (job, total) => {
       for (const r of present) r.jobStarting?.(job, total);
     },
@@ -161,7 +165,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       holder,
       waitTimeoutMs: options.waitTimeoutMs,
       signal: waitSignal,
-      onWaiting: ({ ahead, holders }) => logger.info(describeWait(ahead, holders)),
+      onWaiting: (info) => options.reporter?.waiting?.(info),
       onTicket: options.onTicket,
     });
   } catch (error) {
@@ -220,7 +224,6 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
     if (options.lastJob) finishRun(run, result.completedAt);
     save(writer, job, options.lastJob);
     options.reporter?.jobEnded?.(job, options.total);
-    say(job, result);
     return { ran: true, exitCode: result.verdict.exitCode, result };
   } finally {
     turn.release();
@@ -230,17 +233,6 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
 function abortExitCode(abort: AbortSignal | undefined): number {
   const reason = abort?.reason as KillReason | undefined;
   return reason?.kind === "pipeline_timeout" || reason?.kind === "timeout" ? 124 : 1;
-}
-
-function describeWait(ahead: number, holders: Holder[]): string {
-  const running = holders.map((h) => `${h.name} (pid ${h.pid}${h.startedAt ? `, running ${ago(h.startedAt)}` : ""})`);
-  const queue = ahead > 0 ? `; ${ahead} ${ahead === 1 ? "invocation" : "invocations"} ahead of this one` : "";
-  return running.length > 0 ? `waiting for ${running.join(", ")} to finish${queue}` : `waiting for a turn${queue}`;
-}
-
-function ago(iso: string): string {
-  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  return seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m${seconds % 60}s`;
 }
 
 /** The previous holder of a slot died without cleaning up: kill what it left, close its run. */
@@ -277,30 +269,6 @@ function completeJob(job: JobRecord, result: JobResult): void {
   job.durationMs = result.completedAt.getTime() - result.startedAt.getTime();
   job.peakMemoryBytes = result.peakMemoryBytes;
   if (result.kill) job.kill = result.kill;
+  if (result.startupMessage) job.startupError = result.startupMessage;
 }
 
-/** One line for anything that was not a plain exit of the command. */
-function say(job: JobRecord, result: JobResult): void {
-  const mb = (bytes: number | undefined) => `${Math.round((bytes ?? 0) / 1024 / 1024)} MB`;
-  const command = basename(job.argv[0] ?? "");
-  if (result.startupMessage) logger.error(result.startupMessage);
-  switch (job.conclusion) {
-    case "timed_out":
-      logger.error(
-        job.kill?.reason === "pipeline_timeout"
-          ? `the pipeline timeout passed while ${command} ran: killed its process tree (exit 124)`
-          : `${command} hit the time limit of ${(job.limits.timeoutMs ?? 0) / 1000}s: killed its process tree (exit 124)`,
-      );
-      break;
-    case "memory_exceeded": {
-      const top = (job.kill?.processes ?? []).slice(0, 3).map((p) => `${p.pid} ${p.command.slice(0, 60)} ${mb(p.rssBytes)}`);
-      logger.error(
-        `${command} used ${mb(job.kill?.measuredBytes)}, over the memory limit of ${mb(job.limits.memoryLimitBytes ?? 0)}: killed its process tree (exit 137)${top.length ? `; largest: ${top.join("; ")}` : ""}`,
-      );
-      break;
-    }
-    case "cancelled":
-      logger.warn(`${command} was stopped (${job.kill?.reason ?? "a signal"}): killed its process tree; marked cancelled`);
-      break;
-  }
-}

@@ -38,6 +38,8 @@ export interface JobRecord {
   group?: string;
   /** the stored job (`sep queue add`) this job ran, e.g. "q12" */
   queueId?: string;
+  /** why the command could not start (startup_failure): "command not found: pytset" */
+  startupError?: string;
   kill?: { reason: string; measuredBytes?: number; processes: KilledProcess[] };
   /** what was lost when sep could not write part of the record or log */
   warnings?: string[];
