@@ -103,3 +103,17 @@ export function onPath(name: string, accept: (path: string) => boolean = () => t
   }
   return undefined;
 }
+
+/**
+ * Whether tests of real tools must be skipped here: true when a tool is not installed on this
+ * machine, with a line saying so (a fresh machine with only Node and npm has none of Debian's
+ * linters). Under CI never: .ci/run installs every tool, and one that is missing there must fail
+ * the run, not skip it.
+ */
+export function missing(what: string, present: boolean, install: string): boolean {
+  if (present || process.env.CI) return false;
+  console.warn(`skipping the ${what} tests: not installed here (${install}; .ci/run installs it)`);
+  return true;
+}
+
+export const missingTool = (name: string, debianPackage = name) => missing(name, onPath(name) !== undefined, `apt-get install ${debianPackage}`);

@@ -3,7 +3,7 @@
 // and its own exclude settings), every flag stays in its place, and the atoms, when run, find
 // exactly the problems the whole command finds.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { argvs, cleanupProjects, plan, project, run } from "./helpers.ts";
+import { argvs, cleanupProjects, missingTool, plan, project, run } from "./helpers.ts";
 
 afterAll(cleanupProjects);
 setDefaultTimeout(60_000);
@@ -20,7 +20,7 @@ function atomLines(atoms: { argv: string[]; env?: Record<string, string> }[], cw
   return { lines: lines.sort(), codes };
 }
 
-describe("mypy", () => {
+describe.skipIf(missingTool("mypy"))("mypy", () => {
   const files = {
     "mypy.ini": "[mypy]\nexclude = (^|/)generated/\n",
     "pkg/__init__.py": "",
@@ -68,7 +68,7 @@ describe("mypy", () => {
   });
 });
 
-describe("flake8", () => {
+describe.skipIf(missingTool("flake8"))("flake8", () => {
   const files = {
     "setup.cfg": "[flake8]\nexclude = legacy,*.pyc\nmax-line-length = 100\n",
     "app/a.py": "x=1\n",
@@ -109,7 +109,7 @@ describe("flake8", () => {
   });
 });
 
-describe("black and isort", () => {
+describe.skipIf(missingTool("black") || missingTool("isort"))("black and isort", () => {
   const files = {
     "pyproject.toml": '[tool.black]\nextend-exclude = "migrations"\n\n[tool.isort]\nprofile = "black"\nskip_glob = ["*/vendor/*"]\n',
     "src/a.py": "import sys\nimport os\nx = {  'a':1 }\n",
@@ -142,7 +142,7 @@ describe("black and isort", () => {
   });
 });
 
-describe("yamllint", () => {
+describe.skipIf(missingTool("yamllint"))("yamllint", () => {
   const files = {
     ".yamllint": "extends: default\nignore: |\n  vendor/\nrules:\n  document-start: disable\n",
     "conf/a.yaml": "key: value\n",
@@ -170,7 +170,7 @@ describe("yamllint", () => {
   });
 });
 
-describe("shellcheck", () => {
+describe.skipIf(missingTool("shellcheck"))("shellcheck", () => {
   const files = {
     "scripts/a.sh": "#!/bin/sh\necho $1\n",
     "scripts/b.sh": '#!/bin/sh\necho "$1"\n',
@@ -198,7 +198,7 @@ describe("shellcheck", () => {
   });
 });
 
-describe("batches apply to every tool", () => {
+describe.skipIf(missingTool("flake8"))("batches apply to every tool", () => {
   test("atomifyBatchSize=2 over three files", async () => {
     const root = project({ "a/x.py": "", "a/y.py": "", "a/z.py": "" });
     const result = await plan(["flake8", "a"], { cwd: root, env: { SEP_ATOMIFY_BATCH_SIZE: "2" } });

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { argvs, cleanupProjects, onPath, plan, project, run, write } from "./helpers.ts";
+import { argvs, cleanupProjects, missing, onPath, plan, project, run, write } from "./helpers.ts";
 
 afterAll(cleanupProjects);
 // Each pytest start costs up to a second under a pyenv shim.
@@ -244,10 +244,11 @@ function workersStarted(stdout: string): number {
   return Number(/(\d+) workers? \[/.exec(stdout)?.[1] ?? 0);
 }
 
-describe("PYTEST_MAX_WORKERS caps pytest-xdist", () => {
-  // The Debian python3-pytest-xdist package serves the pytest from python3-pytest; find the pytest
-  // on PATH that can load xdist (a pyenv pytest earlier on PATH may lack it).
-  const xdistDir = onPath("pytest", (path) => run([path, "--help"], "/").stdout.includes("--numprocesses"));
+// The Debian python3-pytest-xdist package serves the pytest from python3-pytest; find the pytest
+// on PATH that can load xdist (a pyenv pytest earlier on PATH may lack it).
+const xdistDir = onPath("pytest", (path) => run([path, "--help"], "/").stdout.includes("--numprocesses"));
+
+describe.skipIf(missing("pytest-xdist", xdistDir !== undefined, "apt-get install python3-pytest python3-pytest-xdist"))("PYTEST_MAX_WORKERS caps pytest-xdist", () => {
 
   test("a pytest with xdist is on PATH", () => {
     expect(xdistDir).toBeDefined();

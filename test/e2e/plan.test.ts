@@ -4,6 +4,7 @@
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { missingTool } from "../atomify/helpers.ts";
 import { cleanupAll, ensureBinary, runSep, sepEnv, tempProject } from "./helpers.ts";
 
 beforeAll(() => ensureBinary(), 300_000);
@@ -110,7 +111,7 @@ describe("sep plan (text)", () => {
     expect(quiet.stderr).toBe("");
   }, 60_000);
 
-  test("runner enforcement shows the rewrite; --no-enforce-runners and --dont_enforce_runners leave it out", async () => {
+  test.skipIf(missingTool("mypy"))("runner enforcement shows the rewrite; --no-enforce-runners and --dont_enforce_runners leave it out", async () => {
     const dir = suite();
     writeFileSync(join(dir, "uv.lock"), "");
     const enforced = await runSep(["plan", "--", "mypy", "src"], { cwd: dir, env: env() });

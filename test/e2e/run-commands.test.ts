@@ -21,7 +21,9 @@ function readRunJson(dir: string, id: string): Record<string, any> {
 async function projectWithRuns(): Promise<{ dir: string; ids: string[] }> {
   const dir = tempProject();
   expect((await runSep(["--", "sh", "-c", "echo ok-out"], { cwd: dir })).exitCode).toBe(0);
-  expect((await runSep(["--", "sh", "-c", "echo boom-out; echo boom-err >&2; exit 3"], { cwd: dir })).exitCode).toBe(3);
+  // stdout and stderr reach sep on two streams: the log holds them in arrival order, so the two
+  // lines are spaced out to arrive in a known one.
+  expect((await runSep(["--", "sh", "-c", "echo boom-out; sleep 0.2; echo boom-err >&2; exit 3"], { cwd: dir })).exitCode).toBe(3);
   expect((await runSep(["--name", "named job", "--", "true"], { cwd: dir })).exitCode).toBe(0);
   return { dir, ids: runIds(join(dir, "logs")) };
 }
@@ -35,7 +37,7 @@ describe("sep run list", () => {
     expect(lines[0]).toMatch(/^ID\s+CONCLUSION\s+TITLE\s+JOBS\s+DURATION\s+PEAK\s+AGE$/);
     expect(lines).toHaveLength(4);
     expect(lines[1]).toMatch(new RegExp(`^${ids[2]}\\s+success\\s+named job\\s+1\\s+\\S+\\s+(\\S+ [KMG]?B|-)\\s+(just now|\\d+s ago)$`));
-    expect(lines[2]).toMatch(new RegExp(`^${ids[1]}\\s+failure\\s+sh -c echo boom-out; echo boom-err >&2; exit 3\\s+1\\s`));
+    expect(lines[2]).toMatch(new RegExp(`^${ids[1]}\\s+failure\\s+sh -c echo boom-out; sleep 0\\.2; echo boom-err >\\S*\\s+1\\s`));
     expect(lines[3]).toMatch(new RegExp(`^${ids[0]}\\s+success\\s+sh -c echo ok-out\\s+1\\s`));
     expect(result.stderr).toBe("");
   }, 60_000);
