@@ -25,6 +25,12 @@ export interface JobSpec {
   killGraceMs: number;
   /** the job's output is also appended here; undefined = not logged */
   logPath?: string;
+  /**
+   * the SEP_JOB_ID its processes carry; default its id. A job of a sep nested inside another job
+   * keeps the outer job's, so a cleanup after the outer job (say, after its sep was SIGKILLed)
+   * still finds every process under it.
+   */
+  marker?: string;
   /** stops the job from outside (pipeline timeout, `sep queue stop`); its reason is a KillReason */
   abort?: AbortSignal;
   /** called as soon as the job has a pid (= its process group id) */
@@ -268,9 +274,7 @@ function spawnDetached(path: string, spec: JobSpec) {
   return Bun.spawn([path, ...spec.argv.slice(1)], {
     argv0: spec.argv[0],
     cwd: spec.cwd,
-    // A job started by a sep nested inside another job keeps the outer job's marker, so a cleanup
-    // after the outer job (say, after its sep was SIGKILLed) still finds every process under it.
-    env: { ...spec.env, [JOB_MARKER]: spec.env[JOB_MARKER] || spec.id },
+    env: { ...spec.env, [JOB_MARKER]: spec.marker ?? spec.id },
     detached: true,
     stdin: "inherit",
     stdout: "pipe",

@@ -7,8 +7,8 @@ import { type Conclusion, type KillReason, signalNumber } from "./conclusion.ts"
 import { JOB_MARKER, type JobResult, runJob } from "./executor.ts";
 import { interrupted, interruptSignal } from "./interrupts.ts";
 import { killLeftovers } from "./leftovers.ts";
-import { type Holder, type Turn, WaitAbortedError, type WaitingInfo, waitForTurn } from "./lock.ts";
-import { processStartTime } from "./process-tree.ts";
+import { type Holder, readHolders, type Turn, WaitAbortedError, type WaitingInfo, waitForTurn } from "./lock.ts";
+import { isAlive, processStartTime } from "./process-tree.ts";
 import { finishRun, type JobRecord, reconcileRun, type RunRecord, type RunWriter } from "./runs.ts";
 
 /** The limits one job runs under: the configuration's, or the job's own (stored by `queue add`). */
@@ -122,13 +122,20 @@ export interface JobInTurnOptions {
 }
 
 /**
- * The job id of the sep job this process runs inside, if any (SEP_JOB_ID is inherited by every
- * descendant of a job). A sep started inside a job — a git hook under `sep -- git commit`, a
- * script under `sep -- ./ci.sh` — already runs in that job's turn: taking a turn of its own would
- * wait for itself forever. It runs at once, still inside its own limits and the outer job's.
+ * Does this sep run inside a sep job that holds a slot of this scope right now? SEP_JOB_ID is
+ * inherited by every descendant of a job; a sep started inside one — a git hook under
+ * `sep -- git commit`, a script under `sep -- ./ci.sh` — already runs in that job's turn, and
+ * taking a turn of its own would wait for itself forever. It runs at once, still inside its own
+ * limits and the outer job's. The marker alone is not trusted: the outer job must be a live holder
+ * of this scope's slots (a variable copied into a shell by hand, or a job of another project's
+ * queue, takes its turn as usual).
  */
-export function outerJob(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env[JOB_MARKER] || undefined;
+export function insideHoldingJob(config: ResolvedConfig, env: NodeJS.ProcessEnv = process.env): boolean {
+  const outer = env[JOB_MARKER];
+  if (!outer) return false;
+  return readHolders(config.lockDir, config.slots).some(
+    (holder) => holder.jobId === outer && isAlive(holder.pid) && (holder.pidStartTime === undefined || processStartTime(holder.pid) === holder.pidStartTime),
+  );
 }
 
 const NESTED_TURN: Turn = { slot: -1, recordHolder: () => {}, release: () => {} };
@@ -157,9 +164,10 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
 
   // Either stop — a signal to sep, or the caller's abort — also ends a wait for the turn.
   const waitSignal = options.abort ? AbortSignal.any([interrupted, options.abort]) : interrupted;
+  const nested = insideHoldingJob(config);
   let turn: Turn;
   try {
-    turn = outerJob() ? NESTED_TURN : await waitForTurn({
+    turn = nested ? NESTED_TURN : await waitForTurn({
       lockDir: config.lockDir,
       slots: config.slots,
       holder,
@@ -207,6 +215,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       env: options.env ? { ...process.env, ...options.env } : process.env,
       ...limits,
       abort: options.abort,
+      marker: nested ? process.env[JOB_MARKER] : undefined,
       logPath: writer ? job.logPath : undefined,
       onSpawn: (pid) => {
         holder.pgid = pid;
