@@ -4,6 +4,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  addAllToQueue,
   addToQueue,
   claimEntry,
   clearQueue,
@@ -12,6 +13,7 @@ import {
   isPaused,
   listQueue,
   type NewQueueEntry,
+  markClaimStarted,
   recoverClaims,
   removeFromQueue,
   setAsideCorrupt,
@@ -169,19 +171,28 @@ describe("remove / clear / claims", () => {
     expect(readdirSync(join(queueDir(lock), "claimed"))).toEqual([]);
   });
 
-  test("recoverClaims returns claims that never ran to the queue (same number, same place) and drops the rest", () => {
+  test("recoverClaims returns claims that never started to the queue (same number, same place) and drops started ones", () => {
     const lock = lockDir();
-    expect(recoverClaims(lock, () => true)).toEqual({ returned: [], dropped: [] });
+    expect(recoverClaims(lock)).toEqual({ returned: [], dropped: [] });
     const a = addToQueue(lock, job("a"));
     const b = addToQueue(lock, job("b"));
     const c = addToQueue(lock, job("c"));
     claimEntry(lock, a);
     claimEntry(lock, b);
+    markClaimStarted(lock, b);
     writeFileSync(join(queueDir(lock), "claimed", "99.json"), "garbage");
-    expect(recoverClaims(lock, (entry) => entry.id === a.id)).toEqual({ returned: [a.id], dropped: [b.id] });
+    expect(recoverClaims(lock)).toEqual({ returned: [a.id], dropped: [b.id] });
     expect(readdirSync(join(queueDir(lock), "claimed"))).toEqual([]);
     expect(listQueue(lock).entries.map((entry) => entry.id)).toEqual([a.id, c.id]);
     expect(readdirSync(join(queueDir(lock), "corrupt")).some((name) => name.endsWith("claimed-99.json"))).toBe(true);
+  });
+
+  test("addAllToQueue gives one command's jobs consecutive numbers, even with adds racing it", async () => {
+    const lock = lockDir();
+    addToQueue(lock, job("before"));
+    const all = addAllToQueue(lock, [job("x1"), job("x2"), job("x3")]);
+    expect(all.map((entry) => entry.seq)).toEqual([2, 3, 4]);
+    expect(addToQueue(lock, job("after")).seq).toBe(5);
   });
 
   test("clearQueue on an empty or missing queue returns nothing", () => {

@@ -7,13 +7,15 @@ import { type KillReason, signalNumber } from "./conclusion.ts";
 import { interrupted, interruptSignal } from "./interrupts.ts";
 import { cleanUpAfter, concludeUnrun, jobLimits, newJobRecord, type RunReporter, runJobInTurn, save } from "./job-in-turn.ts";
 import { readHolders, reclaimAbandonedSlots, releaseLockFile, tryLockFile, WaitTimeoutError } from "./lock.ts";
-import { lockLayout, logLayout } from "./paths.ts";
+import { lockLayout } from "./paths.ts";
 import { isAlive, processStartTime } from "./process-tree.ts";
 import {
   claimEntry,
   type QueueEntry,
   dropClaim,
+  markClaimStarted,
   recoverClaims,
+  returnClaim,
   isPaused,
   listQueue,
   QueueCursor,
@@ -26,6 +28,8 @@ export interface DrainInfo {
   pid: number;
   pidStartTime: number | null;
   runId: string;
+  /** where its run is recorded (in machine scope, another project's may recover it) */
+  logDir?: string;
   startedAt: string;
 }
 
@@ -101,7 +105,13 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
 
   try {
     await recoverFromDeadDrain(config);
-    writeJsonAtomic(layout.drainInfo, { pid: process.pid, pidStartTime: processStartTime(process.pid), runId, startedAt: createdAt.toISOString() } satisfies DrainInfo);
+    writeJsonAtomic(layout.drainInfo, {
+      pid: process.pid,
+      pidStartTime: processStartTime(process.pid),
+      runId,
+      logDir: config.logDir,
+      startedAt: createdAt.toISOString(),
+    } satisfies DrainInfo);
 
     let firstFailure: number | undefined;
     let stopped: "fail_fast" | "pipeline_timeout" | "interrupted" | undefined;
@@ -157,6 +167,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
           reporter: options.reporter,
           total: job.n + stored - 1,
           env: entry.env,
+          onStart: () => markClaimStarted(lockDir, entry),
         });
       } catch (error) {
         if (!(error instanceof WaitTimeoutError)) throw error;
@@ -170,13 +181,22 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
         if (options.failFast) stopped = "fail_fast";
       } finally {
         jobRunning = false;
-        dropClaim(lockDir, entry);
       }
-      if (outcome && !outcome.ran) {
-        // Interrupted while waiting for its turn: cancelled; the pipeline timeout: skipped.
-        concludeUnrun(job, outcome.why === "interrupted" ? "cancelled" : "skipped");
+      if (outcome && !outcome.ran && outcome.why === "interrupted") {
+        // Stopped (Ctrl-C, `sep queue stop`) before it started: it stays stored for next time,
+        // like every job after it.
+        returnClaim(lockDir, entry);
+        concludeUnrun(job, "skipped");
+        (job.warnings ??= []).push(`the drain was stopped before this job started; ${entry.id} is still stored`);
         save(writer, job);
         continue; // the loop head sees why
+      }
+      dropClaim(lockDir, entry);
+      if (outcome && !outcome.ran) {
+        // The pipeline timeout passed while it waited for its turn: skipped, like the rest.
+        concludeUnrun(job, "skipped");
+        save(writer, job);
+        continue;
       }
       if (outcome?.ran && entry.reportPath) writeReport(entry.reportPath, job);
       if (outcome?.ran && outcome.exitCode !== 0) {
@@ -263,12 +283,10 @@ async function recoverFromDeadDrain(config: ResolvedConfig): Promise<void> {
   const { lockDir } = config;
   const dead = readJson<DrainInfo>(lockLayout(lockDir).drainInfo);
   await reclaimAbandonedSlots(lockDir, config.slots, (holder) => cleanUpAfter(holder, config));
-  if (dead && reconcileRun(config.logDir, dead.runId)) {
+  if (dead && reconcileRun(dead.logDir ?? config.logDir, dead.runId)) {
     logger.warn(`run ${dead.runId} was left in progress by a drain that died (sep pid ${dead.pid}); marked cancelled`);
   }
-  const deadRun = dead ? readJson<RunRecord>(logLayout(config.logDir).runRecord(dead.runId)) : undefined;
-  const started = new Set((deadRun?.jobs ?? []).filter((job) => job.startedAt).map((job) => job.queueId));
-  const { returned, dropped } = recoverClaims(lockDir, (entry) => !started.has(entry.id));
+  const { returned, dropped } = recoverClaims(lockDir);
   if (returned.length > 0) logger.warn(`returned ${returned.join(", ")} to the queue: claimed by a drain that died before they ran`);
   if (dropped.length > 0) logger.warn(`${dropped.join(", ")} had started under the drain that died; recorded there as cancelled`);
 }

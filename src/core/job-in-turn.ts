@@ -119,6 +119,8 @@ export interface JobInTurnOptions {
   onTicket?(): void;
   /** variables the job gets on top of sep's environment */
   env?: Record<string, string>;
+  /** called just before the spawn, when nothing can stop the job from starting any more */
+  onStart?(): void;
 }
 
 /**
@@ -206,6 +208,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
     if (writer) job.logPath = writer.jobLogPath(job.n);
     save(writer, job);
 
+    options.onStart?.();
     logger.debug(`run ${run.id} job ${job.n}: starting ${JSON.stringify(job.argv)} in ${job.cwd}`);
     options.reporter?.jobStarting?.(job, options.total);
     const result = await runJob({

@@ -114,12 +114,12 @@ interface Ticket {
 }
 
 /**
- * Hand out the next number of a counter file, under a short blocking flock on lockPath, so
- * concurrent callers never get the same number; never one at or below inUse(), the highest number
- * on disk. fn publishes whatever the number is for while the lock is held (a crash before the
+ * Hand out the next number (or the next `count` numbers, contiguous) of a counter file, under a
+ * short blocking flock on lockPath, so concurrent callers never get the same number; never one at
+ * or below inUse(), the highest number on disk. fn publishes whatever the number is for while the lock is held (a crash before the
  * counter is written just reuses the number).
  */
-export function withNextNumber<T>(lockPath: string, counterPath: string, inUse: () => number, fn: (next: number) => T): T {
+export function withNextNumber<T>(lockPath: string, counterPath: string, inUse: () => number, fn: (next: number) => T, count = 1): T {
   const counterFd = openLockFile(lockPath);
   try {
     lockBlocking(counterFd, lockPath);
@@ -133,7 +133,7 @@ export function withNextNumber<T>(lockPath: string, counterPath: string, inUse: 
     // file would be replaced, and its job lost.
     last = Math.max(last, inUse());
     const result = fn(last + 1);
-    writeFileAtomic(counterPath, String(last + 1));
+    writeFileAtomic(counterPath, String(last + count));
     return result;
   } finally {
     closeFd(counterFd);
@@ -156,7 +156,7 @@ function takeTicket(layout: ReturnType<typeof lockLayout>, holder: Holder): Tick
   });
 }
 
-/** The highest `<number>.json` file name in dirs (0 when none): what a counter must stay above. */
+/** The highest `<number>[.mark].json` file name in dirs (0 when none): what a counter must stay above. */
 export function highestNumber(dirs: string[]): number {
   let highest = 0;
   for (const dir of dirs) {
@@ -167,7 +167,7 @@ export function highestNumber(dirs: string[]): number {
       continue;
     }
     for (const name of names) {
-      const match = /^(\d+)\.json$/.exec(name);
+      const match = /^(\d+)(\.[a-z]+)?\.json$/.exec(name);
       if (match) highest = Math.max(highest, Number(match[1]));
     }
   }

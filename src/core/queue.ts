@@ -31,14 +31,29 @@ export type NewQueueEntry = Omit<QueueEntry, "id" | "seq" | "addedAt">;
 
 /** Store a job; it runs at the next `sep queue start`. */
 export function addToQueue(lockDir: string, fields: NewQueueEntry, now = new Date()): QueueEntry {
+  return addAllToQueue(lockDir, [fields], now)[0]!;
+}
+
+/**
+ * Store jobs under consecutive numbers, all under one hold of the queue lock: the atoms of one
+ * command are never interleaved with another `queue add`'s, and become visible together.
+ */
+export function addAllToQueue(lockDir: string, jobs: NewQueueEntry[], now = new Date()): QueueEntry[] {
   const layout = lockLayout(lockDir);
   ensurePrivateDir(lockDir);
   ensurePrivateDir(layout.queueDir);
-  return withNextNumber(layout.queueLock, layout.queueCounter, () => highestNumber([layout.queueDir, layout.claimedDir]), (seq) => {
-    const entry: QueueEntry = { id: `q${seq}`, seq, ...fields, addedAt: now.toISOString() };
-    writeJsonAtomic(layout.queueEntry(seq), entry);
-    return entry;
-  });
+  const inUse = () => highestNumber([layout.queueDir, layout.claimedDir]);
+  return withNextNumber(
+    layout.queueLock,
+    layout.queueCounter,
+    inUse,
+    (first) => {
+      const entries = jobs.map((fields, index): QueueEntry => ({ id: `q${first + index}`, seq: first + index, ...fields, addedAt: now.toISOString() }));
+      for (const entry of entries) writeJsonAtomic(layout.queueEntry(entry.seq), entry);
+      return entries;
+    },
+    jobs.length,
+  );
 }
 
 const isNumberOrAbsent = (value: unknown) => value === undefined || (typeof value === "number" && Number.isFinite(value) && value >= 0);
@@ -215,15 +230,42 @@ export function claimEntry(lockDir: string, entry: QueueEntry): boolean {
 
 /** The claimed entry's job has its record now; the claim file is no longer needed. */
 export function dropClaim(lockDir: string, entry: QueueEntry): void {
-  unlinkSafe(join(lockLayout(lockDir).claimedDir, `${entry.seq}.json`));
+  const { claimedDir } = lockLayout(lockDir);
+  unlinkSafe(join(claimedDir, `${entry.seq}.json`));
+  unlinkSafe(join(claimedDir, `${entry.seq}.started.json`));
 }
 
 /**
- * Claims left by a drain that died. shouldReturn(entry) decides: true puts the job back in the
- * queue (under its own number, so it keeps its place), false drops the claim (its job is in the
- * dead drain's run). An unreadable claim is set aside like any corrupt entry.
+ * Mark a claimed job as started, just before its spawn: a drain that dies after this point ran it
+ * (its run records it as cancelled), one that dies before did not. The mark lives with the claim,
+ * so recovery never depends on a run record that may have been pruned or lives in another log dir.
  */
-export function recoverClaims(lockDir: string, shouldReturn: (entry: QueueEntry) => boolean): { returned: string[]; dropped: string[] } {
+export function markClaimStarted(lockDir: string, entry: QueueEntry): void {
+  const { claimedDir } = lockLayout(lockDir);
+  try {
+    renameSync(join(claimedDir, `${entry.seq}.json`), join(claimedDir, `${entry.seq}.started.json`));
+  } catch {
+    // no claim file (the job came from elsewhere): nothing to mark
+  }
+}
+
+/** Put a claimed job that never started back in the queue, under its own number (its place). */
+export function returnClaim(lockDir: string, entry: QueueEntry): boolean {
+  const layout = lockLayout(lockDir);
+  try {
+    renameSync(join(layout.claimedDir, `${entry.seq}.json`), layout.queueEntry(entry.seq));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Claims left by a drain that died: one that never started goes back to the queue (under its own
+ * number, so it keeps its place); one marked started is dropped — it ran, at most once, and the
+ * dead drain's run records it. An unreadable claim is set aside like any corrupt entry.
+ */
+export function recoverClaims(lockDir: string): { returned: string[]; dropped: string[] } {
   const layout = lockLayout(lockDir);
   const result = { returned: [] as string[], dropped: [] as string[] };
   let names: string[] = [];
@@ -244,16 +286,11 @@ export function recoverClaims(lockDir: string, shouldReturn: (entry: QueueEntry)
       }
       continue;
     }
-    if (shouldReturn(entry)) {
-      try {
-        renameSync(path, layout.queueEntry(entry.seq));
-        result.returned.push(entry.id);
-      } catch {
-        unlinkSafe(path);
-      }
-    } else {
+    if (name.endsWith(".started.json")) {
       unlinkSafe(path);
       result.dropped.push(entry.id);
+    } else if (returnClaim(lockDir, entry)) {
+      result.returned.push(entry.id);
     }
   }
   return result;

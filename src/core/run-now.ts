@@ -50,6 +50,7 @@ export async function runNow(config: ResolvedConfig, options: RunNowOptions): Pr
 
   let writer: RunWriter | undefined;
   let firstFailure: number | undefined;
+  let stoppedWith: number | undefined;
   for (const [index, job] of run.jobs.entries()) {
     const last = index === run.jobs.length - 1;
     const outcome = await runJobInTurn({
@@ -76,12 +77,17 @@ export async function runNow(config: ResolvedConfig, options: RunNowOptions): Pr
     });
     if (!outcome.ran) {
       if (index === 0) return outcome.exitCode; // nothing ran, nothing recorded
+      // A later job stopped before it started: the run ends here, the rest are skipped.
       for (const rest of run.jobs.slice(index)) concludeUnrun(rest, rest === job ? "cancelled" : "skipped");
       finishRun(run, new Date());
       run.conclusion = "cancelled";
-      run.exitCode = outcome.exitCode;
-      writer?.saveRun();
-      return outcome.exitCode;
+      run.exitCode = stoppedWith = outcome.exitCode;
+      try {
+        writer?.saveRun();
+      } catch (error) {
+        logger.warn(`could not write the record of run ${run.id}: ${(error as Error).message}`);
+      }
+      break;
     }
     if (outcome.exitCode !== 0) firstFailure ??= outcome.exitCode;
   }
@@ -89,5 +95,5 @@ export async function runNow(config: ResolvedConfig, options: RunNowOptions): Pr
   if (options.reportPath) writeReport(options.reportPath, several ? run : run.jobs[0]!);
   options.reporter?.runEnded?.(run);
   if (writer) pruneOldRuns(config);
-  return firstFailure ?? 0;
+  return stoppedWith ?? firstFailure ?? 0;
 }

@@ -1,7 +1,7 @@
 // What a crash, a signal at the wrong moment or a malformed file must never do: lose a stored job,
 // start a job sep was told to stop, pile up zombies, or break the Actions log.
 import { afterEach, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanupAll, ensureBinary, runIds, readRun, runSep, SEP, sepEnv, startSep, tempProject, waitFor, waitForFile } from "./helpers.ts";
 
@@ -116,3 +116,50 @@ test("run view of a run with a malformed job record says it cannot read it, neve
   expect(result.stderr).not.toContain("internal error");
   expect([1, 2]).toContain(result.exitCode ?? -1);
 });
+
+test("a job that started under a drain killed by SIGKILL is never run again, even once that run's record is gone", async () => {
+  const dir = tempProject();
+  await runSep(["queue", "add", "--", "sh", "-c", "echo ran >> count; sleep 5"], { cwd: dir });
+  const drain = startSep(["queue", "start"], { cwd: dir });
+  await waitForFile(join(dir, "count"));
+  drain.proc.kill("SIGKILL");
+  await drain.done;
+  rmSync(join(dir, "logs"), { recursive: true, force: true }); // pruned, deleted, or another log dir
+  const again = await runSep(["queue", "start"], { cwd: dir });
+  expect(again.exitCode).toBe(0);
+  expect(again.stderr).toContain("had started under the drain that died");
+  expect(readFileSync(join(dir, "count"), "utf8")).toBe("ran\n");
+}, 30_000);
+
+test("sep queue stop while the drain's next job waits for its turn: that job stays stored", async () => {
+  const dir = tempProject();
+  const holder = startSep(["--", "sh", "-c", "echo x > holding; sleep 3"], { cwd: dir });
+  await waitForFile(join(dir, "holding"));
+  await runSep(["queue", "add", "--", "sh", "-c", "echo A >> ran.txt"], { cwd: dir });
+  await runSep(["queue", "add", "--", "sh", "-c", "echo B >> ran.txt"], { cwd: dir });
+  const drain = startSep(["queue", "start"], { cwd: dir });
+  await waitFor(() => drain.stderr().includes("waiting for"), { what: "the drain to wait for its turn" });
+  expect((await runSep(["queue", "stop"], { cwd: dir })).exitCode).toBe(0);
+  await drain.done;
+  await holder.done;
+  const status = JSON.parse((await runSep(["queue", "status", "--json"], { cwd: dir })).stdoutText);
+  expect(status.queued.map((job: { id: string }) => job.id)).toEqual(["q1", "q2"]);
+  expect((await runSep(["queue", "start"], { cwd: dir })).exitCode).toBe(0);
+  expect(readFileSync(join(dir, "ran.txt"), "utf8")).toBe("A\nB\n");
+}, 30_000);
+
+test("the jobs of one atomified queue add are consecutive, whatever adds race it", async () => {
+  const dir = tempProject();
+  for (let i = 0; i < 12; i++) writeFileSync(join(dir, `f${String(i).padStart(2, "0")}.sh`), "#!/bin/sh\ntrue\n");
+  const files = Array.from({ length: 12 }, (_, i) => `f${String(i).padStart(2, "0")}.sh`);
+  // shellcheck is split per named file; if it is missing the command stays whole and the check is moot.
+  const [a, b] = await Promise.all([
+    runSep(["queue", "add", "--name", "A", "--", "shellcheck", ...files], { cwd: dir }),
+    runSep(["queue", "add", "--name", "B", "--", "shellcheck", ...files], { cwd: dir }),
+  ]);
+  const seqs = (out: string) => out.trim().split("\n").map((id) => Number(id.slice(1)));
+  for (const result of [a, b]) {
+    const ids = seqs(result.stdoutText);
+    expect(ids).toEqual(ids.map((_, i) => ids[0]! + i));
+  }
+}, 30_000);

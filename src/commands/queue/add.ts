@@ -1,7 +1,7 @@
 // `sep queue add [OPTIONS] -- COMMAND...`: store a job; nothing runs until `sep queue start`.
 import { resolve } from "node:path";
 import { defineCommand } from "citty";
-import { addToQueue } from "../../core/queue.ts";
+import { addAllToQueue } from "../../core/queue.ts";
 import { UsageError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { givenOverrides, loadConfig, planJobs } from "../context.ts";
@@ -23,9 +23,10 @@ export default defineCommand({
     const jobs = await planJobs(command, args, config, "queue");
     const several = jobs.length > 1;
     const group = several ? (args.name ?? command.join(" ")) : undefined;
-    const ids: string[] = [];
-    for (const job of jobs) {
-      const entry = addToQueue(config.lockDir, {
+    // All of a command's jobs are stored together, under consecutive numbers.
+    const entries = addAllToQueue(
+      config.lockDir,
+      jobs.map((job) => ({
         argv: job.argv,
         cwd: process.cwd(),
         name: several ? job.name : args.name,
@@ -34,10 +35,10 @@ export default defineCommand({
         reportPath: several ? undefined : reportPath,
         env: job.env,
         group,
-      });
-      ids.push(entry.id);
-      process.stdout.write(`${entry.id}\n`);
-    }
+      })),
+    );
+    const ids = entries.map((entry) => entry.id);
+    process.stdout.write(`${ids.join("\n")}\n`);
     const what = several ? `${command.join(" ")} as ${jobs.length} jobs (${ids[0]}…${ids.at(-1)})` : `${ids[0]}: ${args.name ?? command.join(" ")}`;
     logger.info(`stored ${what} — nothing ran yet; run the queue with \`sep queue start\``);
     return 0;
