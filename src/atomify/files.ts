@@ -218,11 +218,6 @@ export function filesMatchingGlob(cwd: string, pattern: string): string[] {
   return filesUnder(cwd, base).filter((file) => glob.match(file));
 }
 
-/** Is any path component of rel (a path relative to some base) one of names? */
-export function hasComponent(rel: string, names: ReadonlySet<string>): boolean {
-  return rel.split("/").some((part) => names.has(part));
-}
-
 /**
  * A matcher for gitignore-style patterns (as yamllint's `ignore` uses them) over paths relative
  * to the patterns' base: a path matches when it, or one of its parent directories, is ignored.

@@ -3,12 +3,12 @@
 import type { ResolvedConfig } from "../config.ts";
 import { SepError } from "../errors.ts";
 import { logger } from "../logger.ts";
-import { type KillReason, signalNumber } from "./conclusion.ts";
-import { interrupted, interruptSignal } from "./interrupts.ts";
+import type { KillReason } from "./conclusion.ts";
+import { interrupted, interruptExitCode } from "./interrupts.ts";
 import { cleanUpAfter, concludeUnrun, jobLimits, newJobRecord, type RunReporter, runJobInTurn, save } from "./job-in-turn.ts";
 import { readHolders, reclaimAbandonedSlots, releaseLockFile, tryLockFile, WaitTimeoutError } from "./lock.ts";
 import { lockLayout } from "./paths.ts";
-import { isAlive, processStartTime } from "./process-tree.ts";
+import { isAlive, ownStartTime, processStartTime } from "./process-tree.ts";
 import {
   claimEntry,
   type QueueEntry,
@@ -82,7 +82,7 @@ async function acquireDrainLock(lockDir: string, wait: boolean): Promise<number>
     }
     if (!announced) logger.info(`waiting for ${who} to finish draining the queue`);
     announced = true;
-    if (interrupted.aborted) throw new SepError("E_INTERRUPTED", "interrupted while waiting for the other drain; nothing ran", { exitCode: 128 + signalOf() });
+    if (interrupted.aborted) throw new SepError("E_INTERRUPTED", "interrupted while waiting for the other drain; nothing ran", { exitCode: interruptExitCode() });
     await Bun.sleep(IDLE_POLL_MS);
   }
 }
@@ -107,7 +107,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
     await recoverFromDeadDrain(config);
     writeJsonAtomic(layout.drainInfo, {
       pid: process.pid,
-      pidStartTime: processStartTime(process.pid),
+      pidStartTime: ownStartTime(),
       runId,
       logDir: config.logDir,
       startedAt: createdAt.toISOString(),
@@ -222,7 +222,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
     interrupted.removeEventListener("abort", onInterrupt);
     if (run.jobs.length === 0) {
       logger.info("the queue is empty; nothing to run");
-      return { exitCode: interruptedJob ? 128 + signalOf() : 0 };
+      return { exitCode: interruptedJob ? interruptExitCode() : 0 };
     }
     finishRun(run, new Date());
     if (stopped === "pipeline_timeout") {
@@ -231,7 +231,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
       logger.error(`the pipeline timeout of ${config.pipelineTimeout}s passed; the rest of the queue was skipped (exit 124)`);
     } else if (stopped === "interrupted" && interruptedJob) {
       run.conclusion = "cancelled";
-      run.exitCode = 128 + signalOf();
+      run.exitCode = interruptExitCode();
     } else {
       run.exitCode = firstFailure ?? 0;
     }
@@ -266,10 +266,6 @@ function addJob(run: RunRecord, entry: QueueEntry, config: ResolvedConfig) {
   job.queueId = entry.id;
   run.jobs.push(job);
   return { job, limits };
-}
-
-function signalOf(): number {
-  return signalNumber(interruptSignal() ?? "SIGINT");
 }
 
 /**

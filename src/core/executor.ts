@@ -5,6 +5,7 @@ import { isAbsolute, resolve } from "node:path";
 import { decide, type JobEnding, type KillReason, signalName, type Verdict } from "./conclusion.ts";
 import { interrupted, onRepeatedInterrupt } from "./interrupts.ts";
 import { noteStderr } from "../logger.ts";
+import { writeAll } from "./fd.ts";
 import { becomeSubreaper } from "./libc.ts";
 import { MemoryWatch } from "./memory.ts";
 import { descendants, isAlive, killTree, reapOrphans, terminateTree, treeMemory } from "./process-tree.ts";
@@ -96,17 +97,6 @@ class LogFile {
   }
 }
 
-/** Write all of chunk to fd, waiting out EAGAIN (a non-blocking pipe that is full). */
-async function writeAll(fd: number, chunk: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < chunk.length; ) {
-    try {
-      offset += writeSync(fd, chunk, offset);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
-      await Bun.sleep(1);
-    }
-  }
-}
 
 /**
  * Copy a child stream to our own fd and the log, chunk by chunk as it arrives (no buffering until

@@ -1,5 +1,6 @@
 // SIGINT/SIGTERM/SIGHUP to sep: the first one cancels (the job tree is killed gracefully), a second
 // one escalates to SIGKILL at once. Without handlers sep would die and leave its detached job running.
+import { signalNumber } from "./conclusion.ts";
 
 export type InterruptSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
 
@@ -23,6 +24,11 @@ export function installInterruptHandlers(): void {
 
 export function interruptSignal(): InterruptSignal | undefined {
   return interrupted.aborted ? (interrupted.reason as InterruptSignal) : undefined;
+}
+
+/** sep's exit code for the signal that interrupted it: 130, 143 or 129 (DESIGN §3). */
+export function interruptExitCode(): number {
+  return 128 + signalNumber(interruptSignal() ?? "SIGINT");
 }
 
 /** Called on every signal after the first. */

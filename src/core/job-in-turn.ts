@@ -3,12 +3,12 @@
 import type { ResolvedConfig } from "../config.ts";
 import { errorMessage } from "../errors.ts";
 import { logger } from "../logger.ts";
-import { type Conclusion, type KillReason, signalNumber } from "./conclusion.ts";
+import type { Conclusion, KillReason } from "./conclusion.ts";
 import { JOB_MARKER, type JobResult, runJob } from "./executor.ts";
-import { interrupted, interruptSignal } from "./interrupts.ts";
+import { interrupted, interruptExitCode, interruptSignal } from "./interrupts.ts";
 import { killLeftovers } from "./leftovers.ts";
 import { type Holder, readHolders, type Turn, WaitAbortedError, type WaitingInfo, waitForTurn } from "./lock.ts";
-import { isAlive, processStartTime } from "./process-tree.ts";
+import { isAlive, ownStartTime, processStartTime } from "./process-tree.ts";
 import { finishRun, type JobRecord, reconcileRun, type RunRecord, type RunWriter } from "./runs.ts";
 
 /** The limits one job runs under: the configuration's, or the job's own (stored by `queue add`). */
@@ -154,7 +154,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
   const { config, run, job, limits } = options;
   const holder: Holder = {
     pid: process.pid,
-    pidStartTime: processStartTime(process.pid) ?? undefined,
+    pidStartTime: ownStartTime() ?? undefined,
     runId: run.id,
     jobId: job.id,
     name: job.name,
@@ -183,7 +183,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
     const signal = interruptSignal();
     if (signal) {
       logger.warn(`interrupted by ${signal} while waiting for a turn; ${job.name} did not run`);
-      return { ran: false, exitCode: 128 + signalNumber(signal), why: "interrupted" };
+      return { ran: false, exitCode: interruptExitCode(), why: "interrupted" };
     }
     return { ran: false, exitCode: abortExitCode(options.abort), why: "aborted" };
   }
@@ -194,7 +194,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
     const stoppedBy = interruptSignal();
     if (stoppedBy) {
       logger.warn(`interrupted by ${stoppedBy} before ${job.name} started; it did not run`);
-      return { ran: false, exitCode: 128 + signalNumber(stoppedBy), why: "interrupted" };
+      return { ran: false, exitCode: interruptExitCode(), why: "interrupted" };
     }
     if (options.abort?.aborted) return { ran: false, exitCode: abortExitCode(options.abort), why: "aborted" };
     // Recorded before the spawn as well as after it: a sep killed in between leaves a slot record

@@ -61,7 +61,6 @@ export function errno(): number {
 
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
-export const LOCK_UN = 8;
 export const EWOULDBLOCK = constants.errno.EWOULDBLOCK;
 export const EINTR = constants.errno.EINTR;
 const PR_SET_CHILD_SUBREAPER = 36;

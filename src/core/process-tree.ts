@@ -135,6 +135,14 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Start time of the process (for pid-reuse checks: same pid + same start time = same process). */
+let _ownStartTime: number | null | undefined;
+
+/** sep's own start time, read once: it is written into every holder, run and drain record. */
+export function ownStartTime(): number | null {
+  if (_ownStartTime === undefined) _ownStartTime = processStartTime(process.pid);
+  return _ownStartTime;
+}
+
 export function processStartTime(pid: number): number | null {
   if (!IS_LINUX) return _psStartTime(pid);
   return readStat(pid)?.startTime ?? null;

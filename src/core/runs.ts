@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Conclusion } from "./conclusion.ts";
 import { logLayout } from "./paths.ts";
-import { isAlive, processStartTime } from "./process-tree.ts";
+import { isAlive, ownStartTime, processStartTime } from "./process-tree.ts";
 import { ensurePrivateDir, readJson, writeJsonAtomic } from "./store.ts";
 
 export type Status = "queued" | "in_progress" | "completed";
@@ -80,7 +80,7 @@ export function newRunRecord(runId: string, title: string, createdAt: Date): Run
     completedAt: null,
     durationMs: null,
     peakMemoryBytes: null,
-    owner: { pid: process.pid, startTime: processStartTime(process.pid) ?? null },
+    owner: { pid: process.pid, startTime: ownStartTime() },
     jobs: [],
   };
 }

@@ -1,7 +1,8 @@
 // What `sep run list/view/watch/prune` share: strict flags and copying job logs to stdout. How runs
 // and jobs are shown lives in ../present.ts, shared with `sep queue start`.
-import { closeSync, existsSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
 import type { ArgsDef } from "citty";
+import { writeAll } from "../../core/fd.ts";
 import { UsageError } from "../../errors.ts";
 import type { JobRecord, RunRecord } from "../../core/runs.ts";
 import { logLayout } from "../../core/paths.ts";
@@ -37,19 +38,11 @@ export function jobLogFile(logDir: string, run: RunRecord, job: JobRecord, n: nu
  * there is nobody left to tell anything.
  */
 export async function writeStdout(bytes: Uint8Array | string): Promise<void> {
-  const data = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
-  for (let offset = 0; offset < data.length; ) {
-    try {
-      offset += writeSync(1, data, offset);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "EAGAIN") {
-        await Bun.sleep(1);
-        continue;
-      }
-      if (code === "EPIPE") process.exit(0);
-      throw error;
-    }
+  try {
+    await writeAll(1, typeof bytes === "string" ? Buffer.from(bytes) : bytes);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EPIPE") process.exit(0);
+    throw error;
   }
 }
 
