@@ -8,7 +8,7 @@ import { interrupted, interruptExitCode } from "./interrupts.ts";
 import { cleanUpAfter, concludeUnrun, jobLimits, newJobRecord, type RunReporter, runJobInTurn, save } from "./job-in-turn.ts";
 import { readHolders, reclaimAbandonedSlots, releaseLockFile, tryLockFile, WaitTimeoutError } from "./lock.ts";
 import { lockLayout } from "./paths.ts";
-import { isAlive, ownStartTime, processStartTime } from "./process-tree.ts";
+import { isAlive, isSameProcess, ownStartTime } from "./process-tree.ts";
 import {
   claimEntry,
   type QueueEntry,
@@ -56,8 +56,7 @@ const IDLE_POLL_MS = 100;
  */
 export function currentDrain(lockDir: string): DrainInfo | undefined {
   const info = readJson<DrainInfo>(lockLayout(lockDir).drainInfo);
-  if (!info || !isAlive(info.pid)) return undefined;
-  return info.pidStartTime === null || processStartTime(info.pid) === info.pidStartTime ? info : undefined;
+  return info && isSameProcess(info.pid, info.pidStartTime) ? info : undefined;
 }
 
 async function acquireDrainLock(lockDir: string, wait: boolean): Promise<number> {

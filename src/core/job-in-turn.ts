@@ -8,7 +8,7 @@ import { JOB_MARKER, type JobResult, runJob } from "./executor.ts";
 import { interrupted, interruptExitCode, interruptSignal } from "./interrupts.ts";
 import { killLeftovers } from "./leftovers.ts";
 import { type Holder, readHolders, type Turn, WaitAbortedError, type WaitingInfo, waitForTurn } from "./lock.ts";
-import { isAlive, ownStartTime, processStartTime } from "./process-tree.ts";
+import { isSameProcess, ownStartTime, processStartTime } from "./process-tree.ts";
 import { finishRun, type JobRecord, reconcileRun, type RunRecord, type RunWriter } from "./runs.ts";
 
 /** The limits one job runs under: the configuration's, or the job's own (stored by `queue add`). */
@@ -136,7 +136,7 @@ export function insideHoldingJob(config: ResolvedConfig, env: NodeJS.ProcessEnv 
   const outer = env[JOB_MARKER];
   if (!outer) return false;
   return readHolders(config.lockDir, config.slots).some(
-    (holder) => holder.jobId === outer && isAlive(holder.pid) && (holder.pidStartTime === undefined || processStartTime(holder.pid) === holder.pidStartTime),
+    (holder) => holder.jobId === outer && isSameProcess(holder.pid, holder.pidStartTime),
   );
 }
 

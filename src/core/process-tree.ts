@@ -135,6 +135,14 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Start time of the process (for pid-reuse checks: same pid + same start time = same process). */
+/**
+ * Is pid still the process that was recorded with this start time? A pid alone can be reused by an
+ * unrelated process after the recorded one died; the start time (when recorded) tells them apart.
+ */
+export function isSameProcess(pid: number, startTime: number | null | undefined): boolean {
+  return isAlive(pid) && (startTime === null || startTime === undefined || processStartTime(pid) === startTime);
+}
+
 let _ownStartTime: number | null | undefined;
 
 /** sep's own start time, read once: it is written into every holder, run and drain record. */

@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Conclusion } from "./conclusion.ts";
 import { logLayout } from "./paths.ts";
-import { isAlive, ownStartTime, processStartTime } from "./process-tree.ts";
+import { isSameProcess, ownStartTime } from "./process-tree.ts";
 import { ensurePrivateDir, readJson, writeJsonAtomic } from "./store.ts";
 
 export type Status = "queued" | "in_progress" | "completed";
@@ -178,8 +178,7 @@ export function finishRun(run: RunRecord, completedAt: Date): void {
 }
 
 export function ownerAlive(owner: RunRecord["owner"]): boolean {
-  if (!isAlive(owner.pid)) return false;
-  return owner.startTime === null || processStartTime(owner.pid) === owner.startTime;
+  return isSameProcess(owner.pid, owner.startTime);
 }
 
 /**

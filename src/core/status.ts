@@ -3,7 +3,7 @@
 import type { ResolvedConfig } from "../config.ts";
 import { currentDrain, type DrainInfo } from "./drain.ts";
 import { type Holder, readHolders, readWaiting } from "./lock.ts";
-import { descendants, isAlive, processStartTime, treeMemory } from "./process-tree.ts";
+import { descendants, isSameProcess, treeMemory } from "./process-tree.ts";
 import { isPaused, listQueue, type QueueEntry } from "./queue.ts";
 
 export interface RunningJob {
@@ -43,7 +43,7 @@ export interface QueueStatus {
 }
 
 function holderAlive(holder: Holder): boolean {
-  return isAlive(holder.pid) && (holder.pidStartTime === undefined || processStartTime(holder.pid) === holder.pidStartTime);
+  return isSameProcess(holder.pid, holder.pidStartTime);
 }
 
 export function queueStatus(config: ResolvedConfig, now = Date.now()): QueueStatus {
