@@ -129,7 +129,7 @@ export const MiB = 1024 * 1024;
 
 export interface FakeJob {
   name?: string;
-  status?: import("../src/core/runs.ts").Status;
+  status?: import("../src/core/records/runs.ts").Status;
   conclusion?: import("../src/core/conclusion.ts").Conclusion | null;
   exitCode?: number | null;
   durationMs?: number;
@@ -142,7 +142,7 @@ export interface FakeRun {
   createdAt?: Date;
   title?: string;
   /** default completed; a run not completed keeps its jobs' states as given */
-  status?: import("../src/core/runs.ts").Status;
+  status?: import("../src/core/records/runs.ts").Status;
   /** default: this test process (alive) */
   owner?: { pid: number; startTime: number | null };
   jobs?: FakeJob[];
@@ -155,16 +155,16 @@ export const DEAD_PID = 2 ** 30 + 12345;
  * Write one run's records under logDir with RunWriter, as sep would: run.json, jobs/<n>.json and
  * the given logs. A completed run's conclusion and exit code are rolled up from its jobs.
  */
-export async function writeFakeRun(logDir: string, spec: FakeRun = {}): Promise<import("../src/core/runs.ts").RunRecord> {
-  const { finishRun, newRunId, RunWriter } = await import("../src/core/runs.ts");
-  const { processStartTime } = await import("../src/core/process-tree.ts");
+export async function writeFakeRun(logDir: string, spec: FakeRun = {}): Promise<import("../src/core/records/runs.ts").RunRecord> {
+  const { finishRun, newRunId, RunWriter } = await import("../src/core/records/runs.ts");
+  const { processStartTime } = await import("../src/core/proc/process-tree.ts");
   const { writeFileSync } = await import("node:fs");
   const createdAt = spec.createdAt ?? new Date();
   const runId = newRunId(createdAt);
   const status = spec.status ?? "completed";
   const iso = createdAt.toISOString();
   const specs = spec.jobs ?? [{}];
-  const run: import("../src/core/runs.ts").RunRecord = {
+  const run: import("../src/core/records/runs.ts").RunRecord = {
     id: runId,
     title: spec.title ?? specs[0]?.name ?? "true",
     status,

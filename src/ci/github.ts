@@ -3,7 +3,7 @@
 import { appendFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import type { RunReporter } from "../core/job-in-turn.ts";
-import type { JobRecord, RunRecord } from "../core/runs.ts";
+import type { JobRecord, RunRecord } from "../core/records/runs.ts";
 import { formatBytes, formatDuration, singleLine } from "../format.ts";
 import { atLineStart, writeStderr } from "../logger.ts";
 

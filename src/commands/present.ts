@@ -2,8 +2,8 @@
 // `sep run watch` print, so a job reads the same live and in the history.
 import { basename } from "node:path";
 import type { RunReporter } from "../core/job-in-turn.ts";
-import type { Holder } from "../core/lock.ts";
-import type { JobRecord, RunRecord } from "../core/runs.ts";
+import type { Holder } from "../core/turn/lock.ts";
+import type { JobRecord, RunRecord } from "../core/records/runs.ts";
 import { logger } from "../logger.ts";
 import { formatAge, formatBytes, formatDuration, renderTable, singleLine } from "../format.ts";
 

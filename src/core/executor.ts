@@ -7,9 +7,9 @@ import { interrupted, onRepeatedInterrupt } from "./interrupts.ts";
 import { noteStderr } from "../logger.ts";
 import { writeAll } from "./fd.ts";
 import { becomeSubreaper } from "./libc.ts";
-import { MemoryWatch } from "./memory.ts";
-import { descendants, isAlive, killTree, reapOrphans, terminateTree, treeMemory } from "./process-tree.ts";
-import type { KilledProcess } from "./runs.ts";
+import { MemoryWatch } from "./proc/memory.ts";
+import { descendants, isAlive, killTree, reapOrphans, terminateTree, treeMemory } from "./proc/process-tree.ts";
+import type { KilledProcess } from "./records/runs.ts";
 
 export const JOB_MARKER = "SEP_JOB_ID";
 

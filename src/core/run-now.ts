@@ -4,9 +4,9 @@
 import type { ResolvedConfig } from "../config.ts";
 import { logger } from "../logger.ts";
 import { concludeUnrun, type JobOverrides, jobLimits, newJobRecord, type RunReporter, runJobInTurn } from "./job-in-turn.ts";
-import { WaitTimeoutError } from "./lock.ts";
-import { openRecords, pruneOldRuns, writeReport } from "./recording.ts";
-import { finishRun, newRunId, newRunRecord, type RunWriter } from "./runs.ts";
+import { WaitTimeoutError } from "./turn/lock.ts";
+import { openRecords, pruneOldRuns, writeReport } from "./records/recording.ts";
+import { finishRun, newRunId, newRunRecord, type RunWriter } from "./records/runs.ts";
 
 /** One job to run: an argv, and variables it gets on top of sep's environment. */
 export interface JobToRun {

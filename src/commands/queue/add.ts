@@ -1,7 +1,7 @@
 // `sep queue add [OPTIONS] -- COMMAND...`: store a job; nothing runs until `sep queue start`.
 import { resolve } from "node:path";
 import { defineCommand } from "citty";
-import { addAllToQueue } from "../../core/queue.ts";
+import { addAllToQueue } from "../../core/queue/entries.ts";
 import { UsageError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { givenOverrides, loadConfig, planJobs } from "../context.ts";

@@ -1,6 +1,6 @@
 // `sep queue clear`: remove every stored job that has not started; a running job goes on.
 import { defineCommand } from "citty";
-import { clearQueue } from "../../core/queue.ts";
+import { clearQueue } from "../../core/queue/entries.ts";
 import { logger } from "../../logger.ts";
 import { loadConfig } from "../context.ts";
 

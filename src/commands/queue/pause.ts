@@ -1,6 +1,6 @@
 // `sep queue pause`: the running job finishes; the next one waits for `sep queue resume`.
 import { defineCommand } from "citty";
-import { setPaused } from "../../core/queue.ts";
+import { setPaused } from "../../core/queue/entries.ts";
 import { logger } from "../../logger.ts";
 import { loadConfig } from "../context.ts";
 

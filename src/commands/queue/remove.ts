@@ -1,6 +1,6 @@
 // `sep queue remove ID`: take one stored job out of the queue.
 import { defineCommand } from "citty";
-import { removeFromQueue } from "../../core/queue.ts";
+import { removeFromQueue } from "../../core/queue/entries.ts";
 import { UsageError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { loadConfig } from "../context.ts";

@@ -1,6 +1,6 @@
 // `sep queue resume`: let a paused queue go on.
 import { defineCommand } from "citty";
-import { setPaused } from "../../core/queue.ts";
+import { setPaused } from "../../core/queue/entries.ts";
 import { logger } from "../../logger.ts";
 import { loadConfig } from "../context.ts";
 

@@ -1,6 +1,6 @@
 // `sep queue start`: run every stored job in FIFO order as one run, then return.
 import { defineCommand } from "citty";
-import { drainQueue } from "../../core/drain.ts";
+import { drainQueue } from "../../core/queue/drain.ts";
 import { installInterruptHandlers } from "../../core/interrupts.ts";
 import { formatDuration } from "../../format.ts";
 import { logger, writeStderr } from "../../logger.ts";

@@ -1,6 +1,6 @@
 // `sep queue status [--json]`: the running job, invocations waiting for their turn, stored jobs.
 import { defineCommand } from "citty";
-import { queueStatus } from "../../core/status.ts";
+import { queueStatus } from "../../core/queue/status.ts";
 import { formatBytes, formatDuration, renderTable, singleLine } from "../../format.ts";
 import { loadConfig } from "../context.ts";
 

@@ -1,8 +1,8 @@
 // `sep queue stop [--clear]`: end the drain now — its current job's tree is killed and its run
 // marked cancelled; stored jobs stay for next time unless --clear.
 import { defineCommand } from "citty";
-import { stopDrain } from "../../core/drain.ts";
-import { clearQueue } from "../../core/queue.ts";
+import { stopDrain } from "../../core/queue/drain.ts";
+import { clearQueue } from "../../core/queue/entries.ts";
 import { logger } from "../../logger.ts";
 import { loadConfig } from "../context.ts";
 

@@ -1,7 +1,7 @@
 // `sep run list [--limit N] [--status S] [--json]`: the run history, newest first (like `gh run list`).
 import { defineCommand } from "citty";
 import { UsageError } from "../../errors.ts";
-import { isRunFilter, listRuns, RUN_FILTERS } from "../../core/history.ts";
+import { isRunFilter, listRuns, RUN_FILTERS } from "../../core/records/history.ts";
 import { logLayout } from "../../core/paths.ts";
 import { logger } from "../../logger.ts";
 import { loadConfig } from "../context.ts";

@@ -1,6 +1,6 @@
 // `sep run prune [--keep N]`: delete the oldest completed runs beyond the newest N (config keepRuns).
 import { defineCommand } from "citty";
-import { pruneRuns } from "../../core/history.ts";
+import { pruneRuns } from "../../core/records/history.ts";
 import { logLayout } from "../../core/paths.ts";
 import { logger } from "../../logger.ts";
 import { loadConfig } from "../context.ts";

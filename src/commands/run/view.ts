@@ -1,9 +1,9 @@
 // `sep run view [RUN_ID] [--log] [--log-failed] [--json] [--exit-status]`: one run, its jobs, their output.
 import { defineCommand } from "citty";
 import { SepError } from "../../errors.ts";
-import { latestRun, loadRun } from "../../core/history.ts";
+import { latestRun, loadRun } from "../../core/records/history.ts";
 import { logLayout } from "../../core/paths.ts";
-import type { RunRecord } from "../../core/runs.ts";
+import type { RunRecord } from "../../core/records/runs.ts";
 import { logger } from "../../logger.ts";
 import { loadConfig } from "../context.ts";
 import { jobFailed, jobNumber, jobResultLine, renderRunView } from "../present.ts";

@@ -2,8 +2,8 @@
 // job's output, until the run ends.
 import { defineCommand } from "citty";
 import { SepError } from "../../errors.ts";
-import { latestRun, loadRun, newestInProgress, readRun } from "../../core/history.ts";
-import type { RunRecord } from "../../core/runs.ts";
+import { latestRun, loadRun, newestInProgress, readRun } from "../../core/records/history.ts";
+import type { RunRecord } from "../../core/records/runs.ts";
 import { formatAge } from "../../format.ts";
 import { logger } from "../../logger.ts";
 import { loadConfig } from "../context.ts";

@@ -2,10 +2,10 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Conclusion } from "./conclusion.ts";
-import { logLayout } from "./paths.ts";
-import { isSameProcess, ownStartTime } from "./process-tree.ts";
-import { ensurePrivateDir, readJson, writeJsonAtomic } from "./store.ts";
+import type { Conclusion } from "../conclusion.ts";
+import { logLayout } from "../paths.ts";
+import { isSameProcess, ownStartTime } from "../proc/process-tree.ts";
+import { ensurePrivateDir, readJson, writeJsonAtomic } from "../store.ts";
 
 export type Status = "queued" | "in_progress" | "completed";
 

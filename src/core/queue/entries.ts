@@ -3,11 +3,11 @@
 // renaming it into queue/claimed (rename is atomic, so two drains can never both claim it).
 import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SepError } from "../errors.ts";
-import type { JobOverrides } from "./job-in-turn.ts";
-import { highestNumber, withNextNumber } from "./lock.ts";
-import { lockLayout } from "./paths.ts";
-import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "./store.ts";
+import { SepError } from "../../errors.ts";
+import type { JobOverrides } from "../job-in-turn.ts";
+import { highestNumber, withNextNumber } from "../turn/lock.ts";
+import { lockLayout } from "../paths.ts";
+import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "../store.ts";
 
 export interface QueueEntry {
   /** "q" + the sequence number: what `queue remove` takes */

@@ -17,11 +17,11 @@ import {
   terminateTree,
   treeMemory,
   treePss,
-} from "../../src/core/process-tree.ts";
-import { fixture, killSpawned, MiB, spawnTracked, tempDir, trackPid, waitFor, waitForOutput } from "../helpers.ts";
+} from "../../../src/core/proc/process-tree.ts";
+import { fixture, killSpawned, MiB, spawnTracked, tempDir, trackPid, waitFor, waitForOutput } from "../../helpers.ts";
 
 const linux = process.platform === "linux";
-const SRC = join(import.meta.dir, "../../src/core");
+const SRC = join(import.meta.dir, "../../../src/core");
 
 afterEach(killSpawned);
 
@@ -258,7 +258,7 @@ describe.if(linux)("terminateTree", () => {
       script,
       `
       import { becomeSubreaper } from ${JSON.stringify(join(SRC, "libc.ts"))};
-      import { descendants, readStat, terminateTree } from ${JSON.stringify(join(SRC, "process-tree.ts"))};
+      import { descendants, readStat, terminateTree } from ${JSON.stringify(join(SRC, "proc/process-tree.ts"))};
       if (!becomeSubreaper()) throw new Error("prctl failed");
       // env -i: no marker survives, only the subreaper can find this one.
       const job = Bun.spawn(["sh", "-c", "setsid -f env -i sleep 31; setsid -f sleep 32; exit 0"], { detached: true });
@@ -291,7 +291,7 @@ describe.if(linux)("the ps fallback (SEP_PROC_BACKEND=ps), as used off Linux", (
     writeFileSync(
       script,
       `
-      import { descendants, isAlive, processesInGroup, processStartTime, readStat, treeMemory, treePss } from ${JSON.stringify(join(SRC, "process-tree.ts"))};
+      import { descendants, isAlive, processesInGroup, processStartTime, readStat, treeMemory, treePss } from ${JSON.stringify(join(SRC, "proc/process-tree.ts"))};
       const job = Bun.spawn([${JSON.stringify(fixture("spawn-tree.sh"))}, "3", "30"], { detached: true, stdout: "pipe" });
       let tree = [];
       for (let i = 0; i < 500 && tree.length < 6; i++) { tree = descendants(job.pid); await Bun.sleep(10); }

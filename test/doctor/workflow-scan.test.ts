@@ -3,10 +3,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { classifyCommand, type ScanProblem, scanMakefiles, scanPackageJson, scanPreCommit, scanWorkflows, shellCommands } from "../src/ci/workflow-scan.ts";
-import { GITHUB_WORKFLOW_SNIPPET } from "../src/commands/init.ts";
-import { fsReader } from "../src/core/doctor.ts";
-import { tempDir, type TempDir } from "./helpers.ts";
+import { classifyCommand, type ScanProblem, scanMakefiles, scanPackageJson, scanPreCommit, scanWorkflows, shellCommands } from "../../src/doctor/workflow-scan.ts";
+import { GITHUB_WORKFLOW_SNIPPET } from "../../src/commands/init.ts";
+import { fsReader } from "../../src/doctor/checks.ts";
+import { tempDir, type TempDir } from "../helpers.ts";
 
 const dirs: TempDir[] = [];
 afterAll(() => {
@@ -358,7 +358,7 @@ describe("pre-commit hooks", () => {
 });
 
 describe("docs/ci.md", () => {
-  const doc = readFileSync(join(import.meta.dir, "../docs/ci.md"), "utf8");
+  const doc = readFileSync(join(import.meta.dir, "../../docs/ci.md"), "utf8");
   const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1]!);
 
   test("every complete workflow in it passes the scan", () => {

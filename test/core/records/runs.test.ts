@@ -2,10 +2,10 @@
 // crash must merge the job files, which are always current.
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { jobLimits, newJobRecord } from "../../src/core/job-in-turn.ts";
-import { logLayout } from "../../src/core/paths.ts";
-import { newRunRecord, reconcileRun, type RunRecord, RunWriter } from "../../src/core/runs.ts";
-import { DEAD_PID, tempDir } from "../helpers.ts";
+import { jobLimits, newJobRecord } from "../../../src/core/job-in-turn.ts";
+import { logLayout } from "../../../src/core/paths.ts";
+import { newRunRecord, reconcileRun, type RunRecord, RunWriter } from "../../../src/core/records/runs.ts";
+import { DEAD_PID, tempDir } from "../../helpers.ts";
 
 const limits = { timeoutMs: 0, memoryLimitBytes: 0, checkIntervalMs: 250, killGraceMs: 5000 } satisfies ReturnType<typeof jobLimits>;
 

@@ -9,7 +9,7 @@
 //     pidusage is async-only and this API is synchronous); there is no PSS, so treePss = RSS;
 //   - processStartTime: `ps -o lstart=` in ms since the epoch (compare for equality only).
 import { readdirSync, readFileSync } from "node:fs";
-import { reap } from "./libc.ts";
+import { reap } from "../libc.ts";
 
 // SEP_PROC_BACKEND=ps forces the fallback on Linux, so its tests can run here.
 const IS_LINUX = process.platform === "linux" && process.env.SEP_PROC_BACKEND !== "ps";

@@ -1,10 +1,10 @@
 // A snapshot of a scope for `sep queue status`: what runs, who waits for a turn, what is stored.
 // Read-only: it creates no files (a scope never used shows as empty).
-import type { ResolvedConfig } from "../config.ts";
+import type { ResolvedConfig } from "../../config.ts";
 import { currentDrain, type DrainInfo } from "./drain.ts";
-import { type Holder, readHolders, readWaiting } from "./lock.ts";
-import { descendants, isSameProcess, treeMemory } from "./process-tree.ts";
-import { isPaused, listQueue, type QueueEntry } from "./queue.ts";
+import { type Holder, readHolders, readWaiting } from "../turn/lock.ts";
+import { descendants, isSameProcess, treeMemory } from "../proc/process-tree.ts";
+import { isPaused, listQueue, type QueueEntry } from "./entries.ts";
 
 export interface RunningJob {
   pid: number;

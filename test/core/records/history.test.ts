@@ -3,7 +3,7 @@
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SepError } from "../src/errors.ts";
+import { SepError } from "../../../src/errors.ts";
 import {
   latestRun,
   listRuns,
@@ -13,11 +13,11 @@ import {
   readRun,
   runIdsNewestFirst,
   UNREADABLE_RUN_GRACE_MS,
-} from "../src/core/history.ts";
-import { processStartTime } from "../src/core/process-tree.ts";
-import { newRunId, type RunRecord } from "../src/core/runs.ts";
-import { DEAD_PID, writeFakeRun } from "./helpers.ts";
-import { cleanupAll, ensureBinary, runSep, tempProject } from "./e2e/helpers.ts";
+} from "../../../src/core/records/history.ts";
+import { processStartTime } from "../../../src/core/proc/process-tree.ts";
+import { newRunId, type RunRecord } from "../../../src/core/records/runs.ts";
+import { DEAD_PID, writeFakeRun } from "../../helpers.ts";
+import { cleanupAll, ensureBinary, runSep, tempProject } from "../../e2e/helpers.ts";
 
 beforeAll(() => ensureBinary(), 300_000);
 afterEach(() => cleanupAll());

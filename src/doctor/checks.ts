@@ -4,14 +4,14 @@
 import { accessSync, constants, lstatSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { type ProjectReader, SCANS, type ScanSection } from "../ci/workflow-scan.ts";
+import { type ProjectReader, SCANS, type ScanSection } from "./workflow-scan.ts";
 import { type ResolvedConfig, resolveConfig } from "../config.ts";
 import { errorMessage, SepError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import { libc } from "./libc.ts";
-import { releaseLockFile, tryLockFile } from "./lock.ts";
-import { findProjectRoot } from "./paths.ts";
-import { readStat } from "./process-tree.ts";
+import { libc } from "../core/libc.ts";
+import { releaseLockFile, tryLockFile } from "../core/turn/lock.ts";
+import { findProjectRoot } from "../core/paths.ts";
+import { readStat } from "../core/proc/process-tree.ts";
 
 export type FindingStatus = "ok" | "warn" | "fail";
 

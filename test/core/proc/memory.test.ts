@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { MemoryWatch, type MemoryExceeded } from "../../src/core/memory.ts";
-import { fixture, killSpawned, MiB, spawnTracked, waitFor, waitForOutput } from "../helpers.ts";
+import { MemoryWatch, type MemoryExceeded } from "../../../src/core/proc/memory.ts";
+import { fixture, killSpawned, MiB, spawnTracked, waitFor, waitForOutput } from "../../helpers.ts";
 
 const watches: MemoryWatch[] = [];
 function watch(): MemoryWatch {

@@ -18,9 +18,9 @@ import {
   removeFromQueue,
   setAsideCorrupt,
   setPaused,
-} from "../src/core/queue.ts";
-import { SepError } from "../src/errors.ts";
-import { type TempDir, tempDir } from "./helpers.ts";
+} from "../../../src/core/queue/entries.ts";
+import { SepError } from "../../../src/errors.ts";
+import { type TempDir, tempDir } from "../../helpers.ts";
 
 const dirs: TempDir[] = [];
 afterEach(() => {

@@ -3,10 +3,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { githubAnnotations, renderFindings, summaryLine } from "../src/commands/doctor.ts";
-import { initProject } from "../src/commands/init.ts";
-import { checkFlock, checkStateDir, doctorExitCode, type Finding, runDoctor } from "../src/core/doctor.ts";
-import { tempDir, type TempDir } from "./helpers.ts";
+import { githubAnnotations, renderFindings, summaryLine } from "../../src/commands/doctor.ts";
+import { initProject } from "../../src/commands/init.ts";
+import { checkFlock, checkStateDir, doctorExitCode, type Finding, runDoctor } from "../../src/doctor/checks.ts";
+import { tempDir, type TempDir } from "../helpers.ts";
 
 const dirs: TempDir[] = [];
 afterAll(() => {

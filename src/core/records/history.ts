@@ -2,11 +2,11 @@
 // or half-written record is skipped, never a crash; a run left unfinished by a dead sep is shown
 // (and re-recorded) as cancelled. Reading creates nothing: no directory, no lock, no log.
 import { lstatSync, rmSync } from "node:fs";
-import { SepError, UsageError } from "../errors.ts";
-import type { Conclusion } from "./conclusion.ts";
-import { logLayout } from "./paths.ts";
+import { SepError, UsageError } from "../../errors.ts";
+import type { Conclusion } from "../conclusion.ts";
+import { logLayout } from "../paths.ts";
 import { listRunIds, markAbandoned, mergeJobFiles, ownerAlive, reconcileRun, type RunRecord, type Status } from "./runs.ts";
-import { ensurePrivateDir, readJson } from "./store.ts";
+import { ensurePrivateDir, readJson } from "../store.ts";
 
 export const STATUSES: readonly Status[] = ["queued", "in_progress", "completed"];
 export const CONCLUSIONS: readonly Conclusion[] = [

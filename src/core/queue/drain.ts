@@ -1,14 +1,14 @@
 // `sep queue start`: drain the stored queue in FIFO order as one run, each job taking its turn like
 // any `sep -- CMD`, and return when the queue is empty (or keep following it with --follow).
-import type { ResolvedConfig } from "../config.ts";
-import { SepError } from "../errors.ts";
-import { logger } from "../logger.ts";
-import type { KillReason } from "./conclusion.ts";
-import { interrupted, interruptExitCode } from "./interrupts.ts";
-import { cleanUpAfter, concludeUnrun, jobLimits, newJobRecord, type RunReporter, runJobInTurn, save } from "./job-in-turn.ts";
-import { readHolders, reclaimAbandonedSlots, releaseLockFile, tryLockFile, WaitTimeoutError } from "./lock.ts";
-import { lockLayout } from "./paths.ts";
-import { isAlive, isSameProcess, ownStartTime } from "./process-tree.ts";
+import type { ResolvedConfig } from "../../config.ts";
+import { SepError } from "../../errors.ts";
+import { logger } from "../../logger.ts";
+import type { KillReason } from "../conclusion.ts";
+import { interrupted, interruptExitCode } from "../interrupts.ts";
+import { cleanUpAfter, concludeUnrun, jobLimits, newJobRecord, type RunReporter, runJobInTurn, save } from "../job-in-turn.ts";
+import { readHolders, reclaimAbandonedSlots, releaseLockFile, tryLockFile, WaitTimeoutError } from "../turn/lock.ts";
+import { lockLayout } from "../paths.ts";
+import { isAlive, isSameProcess, ownStartTime } from "../proc/process-tree.ts";
 import {
   claimEntry,
   type QueueEntry,
@@ -19,10 +19,10 @@ import {
   isPaused,
   listQueue,
   QueueCursor,
-} from "./queue.ts";
-import { openRecords, pruneOldRuns, writeReport } from "./recording.ts";
-import { finishRun, newRunId, newRunRecord, reconcileRun, type RunRecord, type RunWriter } from "./runs.ts";
-import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "./store.ts";
+} from "./entries.ts";
+import { openRecords, pruneOldRuns, writeReport } from "../records/recording.ts";
+import { finishRun, newRunId, newRunRecord, reconcileRun, type RunRecord, type RunWriter } from "../records/runs.ts";
+import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "../store.ts";
 
 export interface DrainInfo {
   pid: number;

@@ -3,9 +3,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GITIGNORE_HEADER, initProject, mergeGitignore, renderDotenv } from "../src/commands/init.ts";
-import { parseDotenv, resolveConfig } from "../src/config.ts";
-import { SepError } from "../src/errors.ts";
+import { GITIGNORE_HEADER, initProject, mergeGitignore, renderDotenv } from "../../src/commands/init.ts";
+import { parseDotenv, resolveConfig } from "../../src/config.ts";
+import { SepError } from "../../src/errors.ts";
 
 const made: string[] = [];
 afterAll(() => {

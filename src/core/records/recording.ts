@@ -1,11 +1,11 @@
 // Writing a run's records as it goes, where a record that cannot be written is said and
 // survived: the user's command matters more than its record (an unsafe state dir is refused).
-import type { ResolvedConfig } from "../config.ts";
-import { errorMessage, SepError } from "../errors.ts";
-import { logger } from "../logger.ts";
+import type { ResolvedConfig } from "../../config.ts";
+import { errorMessage, SepError } from "../../errors.ts";
+import { logger } from "../../logger.ts";
 import { pruneRuns } from "./history.ts";
 import { type JobRecord, type RunRecord, RunWriter } from "./runs.ts";
-import { writeJsonAtomic } from "./store.ts";
+import { writeJsonAtomic } from "../store.ts";
 
 /**
  * Create the run's records. A log dir that cannot be written (read-only, full, not a directory)

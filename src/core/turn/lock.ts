@@ -6,10 +6,10 @@
 // ticket is therefore detectable and skipped), and only the oldest live ticket may take a free slot.
 import { closeSync, constants, existsSync, type FSWatcher, openSync, readdirSync, readFileSync, renameSync, watch, writeSync } from "node:fs";
 import { join } from "node:path";
-import { SepError } from "../errors.ts";
-import { EINTR, errno, EWOULDBLOCK, libc, LOCK_EX, LOCK_NB } from "./libc.ts";
-import { lockLayout } from "./paths.ts";
-import { ensurePrivateDir, readJson, unlinkSafe, writeFileAtomic, writeJsonAtomic } from "./store.ts";
+import { SepError } from "../../errors.ts";
+import { EINTR, errno, EWOULDBLOCK, libc, LOCK_EX, LOCK_NB } from "../libc.ts";
+import { lockLayout } from "../paths.ts";
+import { ensurePrivateDir, readJson, unlinkSafe, writeFileAtomic, writeJsonAtomic } from "../store.ts";
 
 /** Who holds (or waits for) a turn; stored in ticket and slot files for status and cleanup. */
 export interface Holder {

