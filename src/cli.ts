@@ -15,6 +15,8 @@ async function cli(raw: string[]): Promise<number> {
     return 0;
   }
 
+  // The logger is where the core's notices are worded: loaded before anything can emit one.
+  await import("./logger.ts");
   const { main, subCommands } = await import("./main.ts");
   const words = legacySpelling(head);
   const first = words[0];

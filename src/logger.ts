@@ -3,6 +3,8 @@
 // that a one-line reporter does not need.
 import { writeSync } from "node:fs";
 import { type ConsolaReporter, createConsola } from "consola/core";
+import { noteStderr } from "./core/fd.ts";
+import { setNoticeSink } from "./core/notices.ts";
 
 const LABELS: Record<string, string> = { fatal: "error", error: "error", warn: "warning" };
 const COLOURS: Record<string, string> = { error: "\x1b[31m", warning: "\x1b[33m" };
@@ -38,19 +40,12 @@ export function writeStderr(text: string): void {
   }
 }
 
-let stderrAtLineStart = true;
-
-/** Remember whether what went to fd 2 last (sep's words or the job's) ended a line. */
-export function noteStderr(bytes: Uint8Array): void {
-  if (bytes.length > 0) stderrAtLineStart = bytes[bytes.length - 1] === 0x0a;
-}
-
-/** Whether stderr is at the start of a line: a workflow command must start one to be read. */
-export function atLineStart(): boolean {
-  return stderrAtLineStart;
-}
+export { atLineStart } from "./core/fd.ts";
 
 export const logger = createConsola({ level: 3, reporters: [lineReporter] });
+
+// The core's notices are worded here, like sep's own lines.
+setNoticeSink((level, message) => logger[level](message));
 
 /** -v / VERBOSE=1 raises the level to debug; -q lowers it to warnings and errors. */
 export function setVerbosity(verbose: boolean, quiet: boolean): void {

@@ -129,7 +129,7 @@ export const MiB = 1024 * 1024;
 
 export interface FakeJob {
   name?: string;
-  status?: import("../src/core/records/runs.ts").Status;
+  status?: import("../src/core/records/types.ts").Status;
   conclusion?: import("../src/core/conclusion.ts").Conclusion | null;
   exitCode?: number | null;
   durationMs?: number;
@@ -142,7 +142,7 @@ export interface FakeRun {
   createdAt?: Date;
   title?: string;
   /** default completed; a run not completed keeps its jobs' states as given */
-  status?: import("../src/core/records/runs.ts").Status;
+  status?: import("../src/core/records/types.ts").Status;
   /** default: this test process (alive) */
   owner?: { pid: number; startTime: number | null };
   jobs?: FakeJob[];
@@ -155,8 +155,11 @@ export const DEAD_PID = 2 ** 30 + 12345;
  * Write one run's records under logDir with RunWriter, as sep would: run.json, jobs/<n>.json and
  * the given logs. A completed run's conclusion and exit code are rolled up from its jobs.
  */
-export async function writeFakeRun(logDir: string, spec: FakeRun = {}): Promise<import("../src/core/records/runs.ts").RunRecord> {
-  const { finishRun, newRunId, RunWriter } = await import("../src/core/records/runs.ts");
+export async function writeFakeRun(logDir: string, spec: FakeRun = {}): Promise<import("../src/core/records/types.ts").RunRecord> {
+  const { newRunId } = await import("../src/core/records/types.ts");
+  const { RunWriter } = await import("../src/core/records/writer.ts");
+  const { closeRun } = await import("../src/core/records/reconcile.ts");
+  const { decideRun } = await import("../src/core/conclusion.ts");
   const { processStartTime } = await import("../src/core/proc/process-tree.ts");
   const { writeFileSync } = await import("node:fs");
   const createdAt = spec.createdAt ?? new Date();
@@ -164,7 +167,7 @@ export async function writeFakeRun(logDir: string, spec: FakeRun = {}): Promise<
   const status = spec.status ?? "completed";
   const iso = createdAt.toISOString();
   const specs = spec.jobs ?? [{}];
-  const run: import("../src/core/records/runs.ts").RunRecord = {
+  const run: import("../src/core/records/types.ts").RunRecord = {
     id: runId,
     title: spec.title ?? specs[0]?.name ?? "true",
     status,
@@ -178,7 +181,7 @@ export async function writeFakeRun(logDir: string, spec: FakeRun = {}): Promise<
     owner: spec.owner ?? { pid: process.pid, startTime: processStartTime(process.pid) },
     jobs: [],
   };
-  const writer = new RunWriter(logDir, run);
+  const writer = new RunWriter(logDir, runId, () => run);
   for (const [i, job] of specs.entries()) {
     const jobStatus = job.status ?? (status === "completed" ? "completed" : "queued");
     const started = jobStatus !== "queued" && job.conclusion !== "skipped";
@@ -202,7 +205,7 @@ export async function writeFakeRun(logDir: string, spec: FakeRun = {}): Promise<
       logPath: writer.jobLogPath(i + 1),
     });
   }
-  if (status === "completed") finishRun(run, new Date(createdAt.getTime() + 5));
+  if (status === "completed") closeRun(run, new Date(createdAt.getTime() + 5), decideRun(run.jobs));
   writer.create();
   for (const job of run.jobs) writer.saveJob(job);
   writer.saveRun();

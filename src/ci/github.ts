@@ -2,10 +2,12 @@
 // annotations, and a Markdown table of the run's jobs appended to $GITHUB_STEP_SUMMARY.
 import { appendFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import type { RunReporter } from "../core/job-in-turn.ts";
-import type { JobRecord, RunRecord } from "../core/records/runs.ts";
+import type { RunReporter } from "../core/job/events.ts";
+import type { JobRecord, RunRecord } from "../core/records/types.ts";
+import { describeKill } from "../describe.ts";
 import { formatBytes, formatDuration, singleLine } from "../format.ts";
-import { atLineStart, writeStderr } from "../logger.ts";
+import { atLineStart } from "../core/fd.ts";
+import { writeStderr } from "../logger.ts";
 
 /** Workflow-command data: %, CR and LF are escaped so a message stays one command. */
 export function escapeData(text: string): string {
@@ -17,24 +19,11 @@ export function escapeProperty(text: string): string {
   return escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 
-const KILLED: Record<string, string> = {
-  timed_out: "killed by sep at the time limit",
-  memory_exceeded: "killed by sep at the memory limit",
-  cancelled: "cancelled",
-  startup_failure: "could not start",
-};
-
-/** The ::error:: line for a job that did not succeed; undefined for success and skipped. */
+/** The ::error:: line for a job that did not succeed; undefined for success, skipped and unfinished. */
 export function errorAnnotation(job: JobRecord): string | undefined {
-  if (job.conclusion === "success" || job.conclusion === "skipped" || job.conclusion === null) return undefined;
-  const what = KILLED[job.conclusion] ?? "failed";
-  const limit =
-    job.conclusion === "memory_exceeded" && job.limits.memoryLimitBytes
-      ? ` (used ${formatBytes(job.kill?.measuredBytes ?? job.peakMemoryBytes)}, limit ${formatBytes(job.limits.memoryLimitBytes)})`
-      : job.conclusion === "timed_out" && job.limits.timeoutMs
-        ? ` (limit ${formatDuration(job.limits.timeoutMs)})`
-        : "";
-  const message = `${singleLine(job.name)}: ${what}${limit}, conclusion ${job.conclusion}, exit code ${job.exitCode ?? "-"}`;
+  const ending = describeKill(job);
+  if (!ending) return undefined;
+  const message = `${singleLine(job.name)}: ${ending}, conclusion ${job.conclusion}, exit code ${job.exitCode ?? "-"}`;
   return `::error title=${escapeProperty(`sep: ${job.conclusion}`)}::${escapeData(message)}`;
 }
 
@@ -45,12 +34,18 @@ export function stepSummary(run: RunRecord): string {
     (job) =>
       `| ${job.n} | \`${cell(job.name).replace(/`/g, "'")}\` | ${job.conclusion ?? job.status} | ${job.exitCode ?? "-"} | ${formatDuration(job.durationMs)} | ${formatBytes(job.peakMemoryBytes)} |`,
   );
+  // What sep did to a job it ended (a limit, a signal), under the table, in the one wording.
+  const killed = run.jobs.flatMap((job) => {
+    const ending = job.kill ? describeKill(job) : undefined;
+    return ending ? [`- job ${job.n}: ${cell(ending)}`] : [];
+  });
   return [
     `### sep run \`${run.id}\`: ${run.conclusion ?? run.status} (exit ${run.exitCode ?? "-"})`,
     "",
     "| # | command | conclusion | exit | duration | peak memory |",
     "|---:|---|---|---:|---:|---:|",
     ...rows,
+    ...(killed.length > 0 ? ["", ...killed] : []),
     "",
     "",
   ].join("\n");

@@ -1,6 +1,6 @@
 // What every command needs first: the configuration (flags applied), and sep's verbosity.
 import { type ConfigFlags, type ResolvedConfig, resolveConfig } from "../config.ts";
-import { type RunReporter, reporters } from "../core/job-in-turn.ts";
+import { type RunReporter, reporters } from "../core/job/events.ts";
 import type { JobToRun } from "../core/run-now.ts";
 import { logger, setVerbosity } from "../logger.ts";
 import { terminalReporter } from "./present.ts";

@@ -1,9 +1,11 @@
 // Runs and jobs as words: the lines and tables that `sep queue start`, `sep run view` and
 // `sep run watch` print, so a job reads the same live and in the history.
 import { basename } from "node:path";
-import type { RunReporter } from "../core/job-in-turn.ts";
+import { isFailure } from "../core/conclusion.ts";
+import type { RunReporter } from "../core/job/events.ts";
 import type { Holder } from "../core/turn/lock.ts";
-import type { JobRecord, RunRecord } from "../core/records/runs.ts";
+import type { JobRecord, RunRecord } from "../core/records/types.ts";
+import { describeKill } from "../describe.ts";
 import { logger } from "../logger.ts";
 import { formatAge, formatBytes, formatDuration, renderTable, singleLine } from "../format.ts";
 
@@ -80,7 +82,8 @@ export function renderRunView(run: RunRecord, now: Date): string {
   const table = renderJobsTable(run, now);
   const notes: string[] = groupLines(run);
   for (const { job, n } of jobs) {
-    if (job.kill && typeof job.kill.reason === "string") notes.push(`job ${n}: ${killNote(job)}`);
+    const ending = job.kill ? describeKill(job) : undefined;
+    if (ending) notes.push(`job ${n}: ${ending}`);
     for (const warning of Array.isArray(job.warnings) ? job.warnings : []) notes.push(`job ${n}: ${singleLine(String(warning))}`);
   }
   return `${lines.join("\n")}\n\n${run.jobs.length > 0 ? table : "(no jobs)\n"}${notes.length > 0 ? `\n${notes.join("\n")}\n` : ""}`;
@@ -104,23 +107,6 @@ function _jobLabel(n: number, total: number | undefined): string {
   return total === undefined ? `job ${n}` : `job ${n}/${total}`;
 }
 
-/** Why sep killed a job, with the numbers: `killed by sep: memory (used 312 MB, limit 300 MB; largest: 123 python 300 MB)`. */
-export function killNote(job: JobRecord): string {
-  const kill = job.kill!;
-  const details: string[] = [];
-  if (kill.reason === "memory") {
-    if (typeof kill.measuredBytes === "number") details.push(`used ${formatBytes(kill.measuredBytes)}`);
-    if (typeof job.limits?.memoryLimitBytes === "number") details.push(`limit ${formatBytes(job.limits.memoryLimitBytes)}`);
-  } else if (kill.reason === "timeout" && typeof job.limits?.timeoutMs === "number") {
-    details.push(`limit ${formatDuration(job.limits.timeoutMs)}`);
-  }
-  const biggest = (Array.isArray(kill.processes) ? kill.processes : [])
-    .slice(0, 3)
-    .map((p) => `${p.pid} ${singleLine(String(p.command)).slice(0, 40)} ${formatBytes(p.rssBytes)}`);
-  const numbers = details.join(", ") + (biggest.length > 0 ? `${details.length > 0 ? "; " : ""}largest: ${biggest.join(", ")}` : "");
-  return `killed by sep: ${singleLine(kill.reason)}${numbers ? ` (${numbers})` : ""}`;
-}
-
 /** The line that opens a job: `job 2/3: npm test`. */
 export function jobHeaderLine(job: JobRecord, n: number, total?: number): string {
   return `${_jobLabel(n, total)}: ${singleLine(jobName(job))}`;
@@ -140,11 +126,6 @@ export function runResultLine(run: RunRecord, now = new Date()): string {
   return `run ${run.id} ${stateWord(run)}${code} in ${formatDuration(runDurationMs(run, now))}, ${jobs}, peak ${formatBytes(runPeakBytes(run))}`;
 }
 
-/** A job failed when it completed with anything but success or skipped. */
-export function jobFailed(job: JobRecord): boolean {
-  return job.status === "completed" && job.conclusion !== "success" && job.conclusion !== "skipped";
-}
-
 /**
  * One line per command that was split into jobs (atomified): which jobs are its atoms and how
  * they ended, e.g. `pytest tests: jobs 1–12, 11 success, 1 failure (exit 1)`.
@@ -160,7 +141,7 @@ export function groupLines(run: RunRecord): string[] {
     }
     const counts = new Map<string, number>();
     for (const atom of atoms) counts.set(stateWord(atom), (counts.get(stateWord(atom)) ?? 0) + 1);
-    const failed = atoms.find(jobFailed);
+    const failed = atoms.find((atom) => isFailure(atom.conclusion));
     const first = jobNumber(atoms[0]!, index);
     const last = jobNumber(atoms.at(-1)!, index + atoms.length - 1);
     const summary = [...counts].map(([word, count]) => `${count} ${word}`).join(", ");
@@ -187,27 +168,13 @@ function describeWait(ahead: number, holders: Holder[]): string {
   return running.length > 0 ? `waiting for ${running.join(", ")} to finish${queue}` : `waiting for a turn${queue}`;
 }
 
-/** One line for a job that did not simply exit by itself. */
+/** One line for a job that did not simply exit by itself: what sep did, in the one wording. */
 function explainEnding(job: JobRecord): void {
-  const command = basename(job.argv[0] ?? "");
   if (job.startupError) logger.error(job.startupError);
-  switch (job.conclusion) {
-    case "timed_out":
-      logger.error(
-        job.kill?.reason === "pipeline_timeout"
-          ? `the pipeline timeout passed while ${command} ran: killed its process tree (exit 124)`
-          : `${command} hit the time limit of ${formatDuration(job.limits.timeoutMs)}: killed its process tree (exit 124)`,
-      );
-      break;
-    case "memory_exceeded": {
-      const top = (job.kill?.processes ?? []).slice(0, 3).map((p) => `${p.pid} ${singleLine(p.command).slice(0, 60)} ${formatBytes(p.rssBytes)}`);
-      logger.error(
-        `${command} used ${formatBytes(job.kill?.measuredBytes)}, over the memory limit of ${formatBytes(job.limits.memoryLimitBytes)}: killed its process tree (exit 137)${top.length ? `; largest: ${top.join("; ")}` : ""}`,
-      );
-      break;
-    }
-    case "cancelled":
-      if (job.kill) logger.warn(`${command} was stopped (${job.kill.reason}): killed its process tree; marked cancelled`);
-      break;
-  }
+  if (!job.kill) return;
+  const ending = describeKill(job);
+  if (!ending) return;
+  const line = `${basename(job.argv[0] ?? "")}: ${ending} (exit ${job.exitCode ?? "-"})`;
+  if (job.conclusion === "cancelled") logger.warn(line);
+  else logger.error(line);
 }

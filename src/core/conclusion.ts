@@ -52,3 +52,32 @@ export function signalName(signal: number): string {
   const entry = Object.entries(constants.signals).find(([, number]) => number === signal);
   return entry ? entry[0] : `SIG${signal}`;
 }
+
+/** Did a job (or a run) end badly? Unfinished (null), success and skipped are not failures. */
+export function isFailure(conclusion: Conclusion | null): boolean {
+  return conclusion !== null && conclusion !== "success" && conclusion !== "skipped";
+}
+
+/** Why a run ended before its jobs did, when it did. */
+export type RunStop =
+  /** the queue's --pipeline-timeout passed */
+  | { kind: "pipeline_timeout" }
+  /** a signal to sep (or a later job giving up waiting, 75) stopped it: exitCode says which */
+  | { kind: "cancelled"; exitCode: number }
+  /** the sep that owned it died; a later sep closes it */
+  | { kind: "abandoned" };
+
+/**
+ * The run's conclusion and exit code from its jobs, in order, and how it stopped: one ordered
+ * ladder, the run-level twin of decide(). The first failed job decides a run that ran to its end.
+ */
+export function decideRun(jobs: readonly { conclusion: Conclusion | null; exitCode: number | null }[], stop?: RunStop): Verdict {
+  if (stop?.kind === "pipeline_timeout") return { conclusion: "timed_out", exitCode: 124 };
+  if (stop?.kind === "cancelled") return { conclusion: "cancelled", exitCode: stop.exitCode };
+  const failed = jobs.find((job) => isFailure(job.conclusion));
+  const failedCode = failed ? (failed.exitCode ?? 1) : 0;
+  if (stop?.kind === "abandoned") return { conclusion: "cancelled", exitCode: failedCode };
+  if (failed) return { conclusion: failed.conclusion!, exitCode: failedCode };
+  if (jobs.length > 0 && jobs.every((job) => job.conclusion === "skipped")) return { conclusion: "skipped", exitCode: 0 };
+  return { conclusion: "success", exitCode: 0 };
+}

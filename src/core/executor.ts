@@ -4,12 +4,11 @@ import { closeSync, openSync, statSync, writeSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { decide, type JobEnding, type KillReason, signalName, type Verdict } from "./conclusion.ts";
 import { interrupted, onRepeatedInterrupt } from "./interrupts.ts";
-import { noteStderr } from "../logger.ts";
-import { writeAll } from "./fd.ts";
+import { noteStderr, writeAll } from "./fd.ts";
 import { becomeSubreaper } from "./libc.ts";
 import { MemoryWatch } from "./proc/memory.ts";
 import { descendants, isAlive, killTree, reapOrphans, terminateTree, treeMemory } from "./proc/process-tree.ts";
-import type { KilledProcess } from "./records/runs.ts";
+import type { KilledProcess } from "./records/types.ts";
 
 export const JOB_MARKER = "SEP_JOB_ID";
 

@@ -1,4 +1,4 @@
-// Writing whole buffers to a file descriptor that may be a full non-blocking pipe.
+// Writing to file descriptors: whole buffers to a pipe that may be full, and where fd 2 stands.
 import { writeSync } from "node:fs";
 
 /** Write all of chunk to fd, waiting out EAGAIN (a non-blocking pipe that is full). */
@@ -11,4 +11,19 @@ export async function writeAll(fd: number, chunk: Uint8Array): Promise<void> {
       await Bun.sleep(1);
     }
   }
+}
+
+let _stderrAtLineStart = true;
+
+/**
+ * Remember whether what went to fd 2 last — sep's words or the job's, which share it — ended a
+ * line: a GitHub workflow command must start one to be read.
+ */
+export function noteStderr(bytes: Uint8Array): void {
+  if (bytes.length > 0) _stderrAtLineStart = bytes[bytes.length - 1] === 0x0a;
+}
+
+/** Whether stderr is at the start of a line. */
+export function atLineStart(): boolean {
+  return _stderrAtLineStart;
 }

@@ -1,7 +1,7 @@
 // The pure parts of the GitHub Actions output: escaping, annotations, the step summary table.
 import { describe, expect, test } from "bun:test";
 import { errorAnnotation, escapeData, escapeProperty, stepSummary } from "../../src/ci/github.ts";
-import type { JobRecord, RunRecord } from "../../src/core/records/runs.ts";
+import type { JobRecord, RunRecord } from "../../src/core/records/types.ts";
 
 function job(fields: Partial<JobRecord>): JobRecord {
   return {

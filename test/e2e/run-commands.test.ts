@@ -214,7 +214,7 @@ describe("sep run view", () => {
     const view = await runSep(["run", "view", "--exit-status"], { cwd: dir });
     expect(view.exitCode).toBe(137);
     expect(view.stdoutText).toContain("status   memory_exceeded (exit 137)");
-    expect(view.stdoutText).toMatch(/job 1: killed by sep: memory \(used \d+ MB, limit 50 MB; largest: \d+ \S*python3? /);
+    expect(view.stdoutText).toMatch(/job 1: killed by sep at the memory limit \(used \d+ MB, limit 50 MB; largest: \d+ \S*python3? /);
   }, 60_000);
 
   test("no runs at all: exit 2, saying where it looked", async () => {

@@ -4,7 +4,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
 import type { ArgsDef } from "citty";
 import { writeAll } from "../../core/fd.ts";
 import { UsageError } from "../../errors.ts";
-import type { JobRecord, RunRecord } from "../../core/records/runs.ts";
+import type { JobRecord, RunRecord } from "../../core/records/types.ts";
 import { logLayout } from "../../core/paths.ts";
 import { parseFlags, type ParsedFlags } from "../args.ts";
 

@@ -3,10 +3,11 @@ import { defineCommand } from "citty";
 import { SepError } from "../../errors.ts";
 import { latestRun, loadRun } from "../../core/records/history.ts";
 import { logLayout } from "../../core/paths.ts";
-import type { RunRecord } from "../../core/records/runs.ts";
+import { isFailure } from "../../core/conclusion.ts";
+import type { RunRecord } from "../../core/records/types.ts";
 import { logger } from "../../logger.ts";
 import { loadConfig } from "../context.ts";
-import { jobFailed, jobNumber, jobResultLine, renderRunView } from "../present.ts";
+import { jobNumber, jobResultLine, renderRunView } from "../present.ts";
 import { copyNewBytes, jobLogFile, strictArgs, writeStdout } from "./shared.ts";
 
 const args = {
@@ -51,7 +52,7 @@ export default defineCommand({
  */
 async function printLogs(logDir: string, run: RunRecord, failedOnly: boolean): Promise<void> {
   const total = run.jobs.length;
-  const jobs = run.jobs.map((job, index) => ({ job, n: jobNumber(job, index) })).filter(({ job }) => !failedOnly || jobFailed(job));
+  const jobs = run.jobs.map((job, index) => ({ job, n: jobNumber(job, index) })).filter(({ job }) => !failedOnly || isFailure(job.conclusion));
   if (jobs.length === 0) {
     logger.info(failedOnly ? `no failed jobs in run ${run.id}` : `run ${run.id} has no jobs`);
     return;

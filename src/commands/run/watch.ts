@@ -3,7 +3,7 @@
 import { defineCommand } from "citty";
 import { SepError } from "../../errors.ts";
 import { latestRun, loadRun, newestInProgress, readRun } from "../../core/records/history.ts";
-import type { RunRecord } from "../../core/records/runs.ts";
+import type { RunRecord } from "../../core/records/types.ts";
 import { formatAge } from "../../format.ts";
 import { logger } from "../../logger.ts";
 import { loadConfig } from "../context.ts";

@@ -2,27 +2,30 @@
 // any `sep -- CMD`, and return when the queue is empty (or keep following it with --follow).
 import type { ResolvedConfig } from "../../config.ts";
 import { SepError } from "../../errors.ts";
-import { logger } from "../../logger.ts";
-import type { KillReason } from "../conclusion.ts";
+import type { KillReason, RunStop } from "../conclusion.ts";
 import { interrupted, interruptExitCode } from "../interrupts.ts";
-import { cleanUpAfter, concludeUnrun, jobLimits, newJobRecord, type RunReporter, runJobInTurn, save } from "../job-in-turn.ts";
-import { readHolders, reclaimAbandonedSlots, releaseLockFile, tryLockFile, WaitTimeoutError } from "../turn/lock.ts";
+import type { RunReporter } from "../job/events.ts";
+import { cleanUpAfter, runJobInTurn } from "../job/in-turn.ts";
+import { jobLimits, recordedLimits } from "../job/limits.ts";
+import { notice } from "../notices.ts";
 import { lockLayout } from "../paths.ts";
 import { isAlive, isSameProcess, ownStartTime } from "../proc/process-tree.ts";
+import { RunRecorder } from "../records/recorder.ts";
+import { reconcileRun } from "../records/reconcile.ts";
+import type { RunRecord } from "../records/types.ts";
+import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "../store.ts";
+import { readHolders, reclaimAbandonedSlots, releaseLockFile, tryLockFile, WaitTimeoutError } from "../turn/lock.ts";
 import {
   claimEntry,
-  type QueueEntry,
   dropClaim,
-  markClaimStarted,
-  recoverClaims,
-  returnClaim,
   isPaused,
   listQueue,
+  markClaimStarted,
   QueueCursor,
+  type QueueEntry,
+  recoverClaims,
+  returnClaim,
 } from "./entries.ts";
-import { openRecords, pruneOldRuns, writeReport } from "../records/recording.ts";
-import { finishRun, newRunId, newRunRecord, reconcileRun, type RunRecord, type RunWriter } from "../records/runs.ts";
-import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "../store.ts";
 
 export interface DrainInfo {
   pid: number;
@@ -79,7 +82,7 @@ async function acquireDrainLock(lockDir: string, wait: boolean): Promise<number>
         exitCode: 1,
       });
     }
-    if (!announced) logger.info(`waiting for ${who} to finish draining the queue`);
+    if (!announced) notice.info(`waiting for ${who} to finish draining the queue`);
     announced = true;
     if (interrupted.aborted) throw new SepError("E_INTERRUPTED", "interrupted while waiting for the other drain; nothing ran", { exitCode: interruptExitCode() });
     await Bun.sleep(IDLE_POLL_MS);
@@ -92,9 +95,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
   ensurePrivateDir(lockDir);
   const drainFd = await acquireDrainLock(lockDir, options.wait === true);
   const createdAt = new Date();
-  const runId = newRunId(createdAt);
-  const run = newRunRecord(runId, "sep queue start", createdAt);
-  let writer: RunWriter | undefined;
+  const recorder = new RunRecorder({ logDir: config.logDir, keepRuns: config.keepRuns, title: "sep queue start", createdAt });
 
   const pipeline = new AbortController();
   const pipelineTimer =
@@ -107,16 +108,15 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
     writeJsonAtomic(layout.drainInfo, {
       pid: process.pid,
       pidStartTime: ownStartTime(),
-      runId,
+      runId: recorder.id,
       logDir: config.logDir,
       startedAt: createdAt.toISOString(),
     } satisfies DrainInfo);
 
-    let firstFailure: number | undefined;
     let stopped: "fail_fast" | "pipeline_timeout" | "interrupted" | undefined;
     let announcedPause = false;
     let jobRunning = false;
-    const queue = new QueueCursor(lockDir, (moved) => logger.warn(`a stored job was not valid JSON of a job; set it aside as ${moved}`));
+    const queue = new QueueCursor(lockDir, (moved) => notice.warn(`a stored job was not valid JSON of a job; set it aside as ${moved}`));
     // A signal while a job runs (or waits for its turn) cancels the run; one while a --follow
     // drain sits idle is simply how such a drain is ended, and the run concludes on its jobs.
     let interruptedJob = interrupted.aborted;
@@ -130,7 +130,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
       if (stopped) break;
 
       if (isPaused(lockDir)) {
-        if (!announcedPause) logger.info("the queue is paused; the next job starts after `sep queue resume`");
+        if (!announcedPause) notice.info("the queue is paused; the next job starts after `sep queue resume`");
         announcedPause = true;
         await Bun.sleep(IDLE_POLL_MS);
         continue;
@@ -145,22 +145,20 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
       }
       if (!claimEntry(lockDir, entry)) continue;
 
-      const { job, limits } = addJob(run, entry, config);
-      if (run.jobs.length === 1) run.title = job.name;
       // Recorded at once, before its turn: a drain killed while the job waits leaves a record
       // that says so, and the job is returned to the queue by the next drain.
-      writer ??= openRecords(config, run);
-      save(writer, job);
+      recorder.open();
+      const { job, limits } = addJob(recorder, entry, config);
+      if (recorder.jobCount === 1) recorder.retitle(job.name);
 
       let outcome: Awaited<ReturnType<typeof runJobInTurn>> | undefined;
       jobRunning = true;
       try {
         outcome = await runJobInTurn({
           config,
-          run,
+          recorder,
           job,
           limits,
-          records: () => writer,
           waitTimeoutMs: entry.waitTimeoutMs,
           abort: pipeline.signal,
           reporter: options.reporter,
@@ -171,12 +169,8 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
       } catch (error) {
         if (!(error instanceof WaitTimeoutError)) throw error;
         // Nothing ran, and the run must not read as green: cancelled, with --wait-timeout's 75.
-        logger.warn(`${job.name}: ${error.message}`);
-        concludeUnrun(job, "cancelled");
-        job.exitCode = error.exitCode;
-        (job.warnings ??= []).push(error.message);
-        save(writer, job);
-        firstFailure ??= error.exitCode;
+        notice.warn(`${job.name}: ${error.message}`);
+        recorder.notRun(job, "cancelled", { exitCode: error.exitCode, warning: error.message });
         if (options.failFast) stopped = "fail_fast";
       } finally {
         jobRunning = false;
@@ -185,21 +179,17 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
         // Stopped (Ctrl-C, `sep queue stop`) before it started: it stays stored for next time,
         // like every job after it.
         returnClaim(lockDir, entry);
-        concludeUnrun(job, "skipped");
-        (job.warnings ??= []).push(`the drain was stopped before this job started; ${entry.id} is still stored`);
-        save(writer, job);
+        recorder.notRun(job, "skipped", { warning: `the drain was stopped before this job started; ${entry.id} is still stored` });
         continue; // the loop head sees why
       }
       dropClaim(lockDir, entry);
       if (outcome && !outcome.ran) {
         // The pipeline timeout passed while it waited for its turn: skipped, like the rest.
-        concludeUnrun(job, "skipped");
-        save(writer, job);
+        recorder.notRun(job, "skipped");
         continue;
       }
-      if (outcome?.ran && entry.reportPath) writeReport(entry.reportPath, job);
+      if (outcome?.ran && entry.reportPath) recorder.writeReport(entry.reportPath, job);
       if (outcome?.ran && outcome.exitCode !== 0) {
-        firstFailure ??= outcome.exitCode;
         if (options.failFast && !interrupted.aborted && !pipeline.signal.aborted) stopped = "fail_fast";
       }
       if (stopped) break;
@@ -210,37 +200,28 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
     if (stopped === "fail_fast" || stopped === "pipeline_timeout") {
       for (const entry of listQueue(lockDir).entries) {
         if (!claimEntry(lockDir, entry)) continue;
-        const { job } = addJob(run, entry, config);
-        concludeUnrun(job, "skipped");
-        writer ??= openRecords(config, run);
-        save(writer, job);
+        recorder.open();
+        recorder.notRun(addJob(recorder, entry, config).job, "skipped");
         dropClaim(lockDir, entry);
       }
     }
 
     interrupted.removeEventListener("abort", onInterrupt);
-    if (run.jobs.length === 0) {
-      logger.info("the queue is empty; nothing to run");
+    if (recorder.jobCount === 0) {
+      notice.info("the queue is empty; nothing to run");
       return { exitCode: interruptedJob ? interruptExitCode() : 0 };
     }
-    finishRun(run, new Date());
-    if (stopped === "pipeline_timeout") {
-      run.conclusion = "timed_out";
-      run.exitCode = 124;
-      logger.error(`the pipeline timeout of ${config.pipelineTimeout}s passed; the rest of the queue was skipped (exit 124)`);
-    } else if (stopped === "interrupted" && interruptedJob) {
-      run.conclusion = "cancelled";
-      run.exitCode = interruptExitCode();
-    } else {
-      run.exitCode = firstFailure ?? 0;
+    const stop: RunStop | undefined =
+      stopped === "pipeline_timeout"
+        ? { kind: "pipeline_timeout" }
+        : stopped === "interrupted" && interruptedJob
+          ? { kind: "cancelled", exitCode: interruptExitCode() }
+          : undefined;
+    if (stop?.kind === "pipeline_timeout") {
+      notice.error(`the pipeline timeout of ${config.pipelineTimeout}s passed; the rest of the queue was skipped (exit 124)`);
     }
-    try {
-      writer?.saveRun();
-    } catch (error) {
-      logger.warn(`could not write the record of run ${run.id} (${(error as Error).message})`);
-    }
+    const run = recorder.finish(stop);
     options.reporter?.runEnded?.(run);
-    if (writer) pruneOldRuns(config);
     return { exitCode: run.exitCode ?? 1, run };
   } finally {
     clearTimeout(pipelineTimer);
@@ -249,21 +230,20 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
   }
 }
 
-/** The job record of a stored job, as the next job of run. */
-function addJob(run: RunRecord, entry: QueueEntry, config: ResolvedConfig) {
+/** The record of a stored job, as the next job of the run. */
+function addJob(recorder: RunRecorder, entry: QueueEntry, config: ResolvedConfig) {
   const limits = jobLimits(config, entry.overrides);
-  const job = newJobRecord({
-    runId: run.id,
-    n: run.jobs.length + 1,
-    name: entry.name ?? entry.argv.join(" "),
-    argv: entry.argv,
-    cwd: entry.cwd,
-    queuedAt: new Date(entry.addedAt),
-    limits,
-    group: entry.group,
-  });
-  job.queueId = entry.id;
-  run.jobs.push(job);
+  const job = recorder.addJob(
+    {
+      name: entry.name ?? entry.argv.join(" "),
+      argv: entry.argv,
+      cwd: entry.cwd,
+      limits: recordedLimits(limits),
+      queueId: entry.id,
+      ...(entry.group === undefined ? {} : { group: entry.group }),
+    },
+    new Date(entry.addedAt),
+  );
   return { job, limits };
 }
 
@@ -279,11 +259,11 @@ async function recoverFromDeadDrain(config: ResolvedConfig): Promise<void> {
   const dead = readJson<DrainInfo>(lockLayout(lockDir).drainInfo);
   await reclaimAbandonedSlots(lockDir, config.slots, (holder) => cleanUpAfter(holder, config));
   if (dead && reconcileRun(dead.logDir ?? config.logDir, dead.runId)) {
-    logger.warn(`run ${dead.runId} was left in progress by a drain that died (sep pid ${dead.pid}); marked cancelled`);
+    notice.warn(`run ${dead.runId} was left in progress by a drain that died (sep pid ${dead.pid}); marked cancelled`);
   }
   const { returned, dropped } = recoverClaims(lockDir);
-  if (returned.length > 0) logger.warn(`returned ${returned.join(", ")} to the queue: claimed by a drain that died before they ran`);
-  if (dropped.length > 0) logger.warn(`${dropped.join(", ")} had started under the drain that died; recorded there as cancelled`);
+  if (returned.length > 0) notice.warn(`returned ${returned.join(", ")} to the queue: claimed by a drain that died before they ran`);
+  if (dropped.length > 0) notice.warn(`${dropped.join(", ")} had started under the drain that died; recorded there as cancelled`);
 }
 
 /**

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SepError } from "../../errors.ts";
-import type { JobOverrides } from "../job-in-turn.ts";
+import type { JobOverrides } from "../job/limits.ts";
 import { highestNumber, withNextNumber } from "../turn/lock.ts";
 import { lockLayout } from "../paths.ts";
 import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "../store.ts";

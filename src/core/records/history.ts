@@ -5,7 +5,8 @@ import { lstatSync, rmSync } from "node:fs";
 import { SepError, UsageError } from "../../errors.ts";
 import type { Conclusion } from "../conclusion.ts";
 import { logLayout } from "../paths.ts";
-import { listRunIds, markAbandoned, mergeJobFiles, ownerAlive, reconcileRun, type RunRecord, type Status } from "./runs.ts";
+import { listRunIds, markAbandoned, mergeJobFiles, ownerAlive, reconcileRun } from "./reconcile.ts";
+import type { RunRecord, Status } from "./types.ts";
 import { ensurePrivateDir, readJson } from "../store.ts";
 
 export const STATUSES: readonly Status[] = ["queued", "in_progress", "completed"];

@@ -1,0 +1,34 @@
+// What happens to a run as it goes — a job waits, starts, ends; the run ends — as events for the
+// edges to word: the terminal's lines, GitHub Actions groups, progress lines.
+import type { WaitingInfo } from "../turn/lock.ts";
+import type { JobRecord, RunRecord } from "../records/types.ts";
+
+/** Who is told as jobs wait, start and end. */
+export interface RunReporter {
+  /** the turn did not come at the first try: who holds the slots, how many wait ahead */
+  waiting?(info: WaitingInfo): void;
+  /** the job's turn has come and it is about to start; total = jobs known so far in its run */
+  jobStarting?(job: JobRecord, total?: number): void;
+  jobEnded?(job: JobRecord, total?: number): void;
+  runEnded?(run: RunRecord): void;
+}
+
+/** All of reporters: told of a start in order, of an end in reverse order (so they nest). */
+export function reporters(...list: (RunReporter | undefined)[]): RunReporter {
+  const present = list.filter((r): r is RunReporter => r !== undefined);
+  const reversed = [...present].reverse();
+  return {
+    waiting: (info) => {
+      for (const r of present) r.waiting?.(info);
+    },
+    jobStarting: (job, total) => {
+      for (const r of present) r.jobStarting?.(job, total);
+    },
+    jobEnded: (job, total) => {
+      for (const r of reversed) r.jobEnded?.(job, total);
+    },
+    runEnded: (run) => {
+      for (const r of reversed) r.runEnded?.(run);
+    },
+  };
+}

@@ -1,0 +1,157 @@
+// One job of a run, from waiting for its turn to its final record: shared by `sep -- CMD` (a run of
+// its jobs) and `sep queue start` (a run of every stored job). Records go through the recorder.
+import type { ResolvedConfig } from "../../config.ts";
+import { errorMessage } from "../../errors.ts";
+import type { KillReason } from "../conclusion.ts";
+import { JOB_MARKER, type JobResult, runJob } from "../executor.ts";
+import { interrupted, interruptExitCode, interruptSignal } from "../interrupts.ts";
+import { notice } from "../notices.ts";
+import { ownStartTime, processStartTime } from "../proc/process-tree.ts";
+import type { Job, RunRecorder } from "../records/recorder.ts";
+import { reconcileRun } from "../records/reconcile.ts";
+import { killLeftovers } from "../turn/leftovers.ts";
+import { type Holder, type Turn, WaitAbortedError, waitForTurn } from "../turn/lock.ts";
+import { insideHoldingJob, NESTED_TURN } from "../turn/nested.ts";
+import type { RunReporter } from "./events.ts";
+import type { JobLimits } from "./limits.ts";
+
+export interface JobInTurnOptions {
+  config: ResolvedConfig;
+  recorder: RunRecorder;
+  job: Job;
+  limits: JobLimits;
+  waitTimeoutMs?: number;
+  /** stops the job from outside; its reason is a KillReason */
+  abort?: AbortSignal;
+  reporter?: RunReporter;
+  /** jobs known so far in the run, for "job 2/5" */
+  total?: number;
+  /** called when the invocation has its ticket: its place in the line is taken */
+  onTicket?(): void;
+  /** variables the job gets on top of sep's environment */
+  env?: Record<string, string>;
+  /** called just before the spawn, when nothing can stop the job from starting any more */
+  onStart?(): void;
+}
+
+export type JobInTurnOutcome =
+  | { ran: true; exitCode: number; result: JobResult }
+  | { ran: false; exitCode: number; why: "interrupted" | "aborted" };
+
+/**
+ * Wait for the turn, clean up after a crashed previous holder, run the job, record it, release the
+ * slot. A WaitTimeoutError (exit 75) propagates to the caller; nothing ran then.
+ */
+export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurnOutcome> {
+  const { config, recorder, job, limits } = options;
+  const holder: Holder = {
+    pid: process.pid,
+    pidStartTime: ownStartTime() ?? undefined,
+    runId: recorder.id,
+    jobId: job.id,
+    name: job.name,
+    argv: job.argv,
+    cwd: job.cwd,
+    logDir: config.logDir,
+    createdAt: job.queuedAt,
+  };
+
+  // Either stop — a signal to sep, or the caller's abort — also ends a wait for the turn.
+  const waitSignal = options.abort ? AbortSignal.any([interrupted, options.abort]) : interrupted;
+  const nested = insideHoldingJob(config);
+  let turn: Turn;
+  try {
+    turn = nested ? NESTED_TURN : await waitForTurn({
+      lockDir: config.lockDir,
+      slots: config.slots,
+      holder,
+      waitTimeoutMs: options.waitTimeoutMs,
+      signal: waitSignal,
+      onWaiting: (info) => options.reporter?.waiting?.(info),
+      onTicket: options.onTicket,
+    });
+  } catch (error) {
+    if (!(error instanceof WaitAbortedError)) throw error;
+    const signal = interruptSignal();
+    if (signal) {
+      notice.warn(`interrupted by ${signal} while waiting for a turn; ${job.name} did not run`);
+      return { ran: false, exitCode: interruptExitCode(), why: "interrupted" };
+    }
+    return { ran: false, exitCode: abortExitCode(options.abort), why: "aborted" };
+  }
+
+  try {
+    if (turn.leftover) await cleanUpAfter(turn.leftover, config);
+    // A signal that came while the turn was taken, or during that cleanup: nothing starts.
+    const stoppedBy = interruptSignal();
+    if (stoppedBy) {
+      notice.warn(`interrupted by ${stoppedBy} before ${job.name} started; it did not run`);
+      return { ran: false, exitCode: interruptExitCode(), why: "interrupted" };
+    }
+    if (options.abort?.aborted) return { ran: false, exitCode: abortExitCode(options.abort), why: "aborted" };
+    // Recorded before the spawn as well as after it: a sep killed in between leaves a slot record
+    // whose job id lets the next holder find the job's processes by their SEP_JOB_ID marker.
+    turn.recordHolder(holder);
+    recorder.open();
+    const logPath = recorder.started(job);
+
+    options.onStart?.();
+    notice.debug(`run ${recorder.id} job ${job.n}: starting ${JSON.stringify(job.argv)} in ${job.cwd}`);
+    options.reporter?.jobStarting?.(recorder.jobRecord(job), options.total);
+    const startedAt = recorder.jobRecord(job).startedAt ?? undefined;
+    const result = await runJob({
+      id: job.id,
+      argv: job.argv,
+      cwd: job.cwd,
+      env: options.env ? { ...process.env, ...options.env } : process.env,
+      ...limits,
+      abort: options.abort,
+      marker: nested ? process.env[JOB_MARKER] : undefined,
+      logPath,
+      onSpawn: (pid) => {
+        holder.pgid = pid;
+        holder.leaderStartTime = processStartTime(pid) ?? undefined;
+        holder.startedAt = startedAt;
+        turn.recordHolder(holder);
+      },
+      onWarning: (message) => {
+        notice.warn(message);
+        recorder.warn(job, message);
+      },
+    });
+    recorder.completed(job, {
+      conclusion: result.verdict.conclusion,
+      exitCode: result.verdict.exitCode,
+      signal: result.ending.signal,
+      startedAt: result.startedAt,
+      completedAt: result.completedAt,
+      peakMemoryBytes: result.peakMemoryBytes,
+      kill: result.kill,
+      startupError: result.startupMessage,
+    });
+    options.reporter?.jobEnded?.(recorder.jobRecord(job), options.total);
+    return { ran: true, exitCode: result.verdict.exitCode, result };
+  } finally {
+    turn.release();
+  }
+}
+
+function abortExitCode(abort: AbortSignal | undefined): number {
+  const reason = abort?.reason as KillReason | undefined;
+  return reason?.kind === "pipeline_timeout" || reason?.kind === "timeout" ? 124 : 1;
+}
+
+/** The previous holder of a slot died without cleaning up: kill what it left, close its run. */
+export async function cleanUpAfter(leftover: Holder, config: ResolvedConfig): Promise<void> {
+  const killed = await killLeftovers(leftover, config.killGrace * 1000);
+  if (killed.length > 0) {
+    notice.warn(
+      `the previous holder (sep pid ${leftover.pid}, ${leftover.name}) died and left ${killed.length} process(es) running: killed ${killed.join(", ")}`,
+    );
+  }
+  try {
+    if (reconcileRun(leftover.logDir, leftover.runId)) notice.warn(`run ${leftover.runId} was left in progress by a dead sep; marked cancelled`);
+  } catch (error) {
+    notice.warn(`could not mark run ${leftover.runId} cancelled: ${errorMessage(error)}`);
+  }
+}

@@ -1,0 +1,182 @@
+// THE owner of run and job records: every record sep creates or changes goes through a
+// RunRecorder's transitions (queued → started → completed, skipped, cancelled, finished), which
+// write atomically as they go. A record that cannot be written is said and survived: the user's
+// command matters more than its record (an unsafe state dir is refused).
+import { decideRun, type RunStop } from "../conclusion.ts";
+import { errorMessage, SepError } from "../../errors.ts";
+import { notice } from "../notices.ts";
+import { ownStartTime } from "../proc/process-tree.ts";
+import { writeJsonAtomic } from "../store.ts";
+import { pruneRuns } from "./history.ts";
+import { completeJob, endUnrun, flattenJob, type Job, type JobFacts, type JobOutcome, newJob, startJob } from "./job.ts";
+import { closeRun } from "./reconcile.ts";
+import { newRunId, type JobRecord, type RunRecord } from "./types.ts";
+import { RunWriter } from "./writer.ts";
+
+export type { Job, JobFacts, JobOutcome } from "./job.ts";
+
+export interface RecorderOptions {
+  logDir: string;
+  /** runs kept in the history after this one finishes; 0 = all */
+  keepRuns: number;
+  title: string;
+  createdAt?: Date;
+  /** ms clock for the run.json throttle (tests) */
+  clock?: () => number;
+}
+
+export class RunRecorder {
+  readonly id: string;
+  private readonly run: Omit<RunRecord, "jobs">;
+  private readonly jobs: Job[] = [];
+  private readonly writer: RunWriter;
+  /** undefined until open(); false when the records could not be created (the run goes unrecorded) */
+  private recorded: boolean | undefined;
+
+  constructor(private readonly options: RecorderOptions) {
+    const createdAt = options.createdAt ?? new Date();
+    this.id = newRunId(createdAt);
+    this.run = {
+      id: this.id,
+      title: options.title,
+      status: "queued",
+      conclusion: null,
+      exitCode: null,
+      createdAt: createdAt.toISOString(),
+      startedAt: null,
+      completedAt: null,
+      durationMs: null,
+      peakMemoryBytes: null,
+      owner: { pid: process.pid, startTime: ownStartTime() },
+    };
+    this.writer = new RunWriter(options.logDir, this.id, () => this.snapshot(), options.clock);
+  }
+
+  /** The run as DESIGN §6's JSON, now. */
+  snapshot(): RunRecord {
+    return { ...this.run, jobs: this.jobs.map(flattenJob) };
+  }
+
+  jobRecord(job: Job): JobRecord {
+    return flattenJob(job);
+  }
+
+  get jobCount(): number {
+    return this.jobs.length;
+  }
+
+  get isRecorded(): boolean {
+    return this.recorded === true;
+  }
+
+  /**
+   * Create the run's records, once. A log dir that cannot be written (read-only, full, not a
+   * directory) does not stop the user's command: the run goes unrecorded and sep says what is
+   * lost. A state dir that is a symlink or someone else's is refused (exit 1).
+   */
+  open(): void {
+    if (this.recorded !== undefined) return;
+    try {
+      this.writer.create();
+      this.recorded = true;
+    } catch (error) {
+      if (error instanceof SepError && error.code === "E_UNSAFE_STATE_DIR") throw error;
+      this.recorded = false;
+      notice.warn(`cannot write run records under ${this.options.logDir} (${errorMessage(error)}); this run will not be recorded and its output not logged`);
+    }
+  }
+
+  retitle(title: string): void {
+    this.run.title = title;
+  }
+
+  /** A new job at the end of the run, queued. */
+  addJob(facts: Omit<JobFacts, "n">, queuedAt = new Date()): Job {
+    const job = newJob(this.id, { ...facts, n: this.jobs.length + 1 }, queuedAt);
+    this.jobs.push(job);
+    this.save(job);
+    return job;
+  }
+
+  /** The invocation took its place in line: that is when the job (and, for its first job, the run) was queued. */
+  arrived(job: Job, at = new Date()): void {
+    job.queuedAt = at.toISOString();
+    if (job === this.jobs[0]) this.run.createdAt = job.queuedAt;
+  }
+
+  /** The job's turn came and it is about to be spawned. Returns its log file, when recorded. */
+  started(job: Job, at = new Date()): string | undefined {
+    startJob(job, at);
+    if (this.recorded) job.logPath = this.writer.jobLogPath(job.n);
+    this.run.startedAt ??= at.toISOString();
+    this.run.status = "in_progress";
+    this.save(job);
+    return this.recorded ? job.logPath : undefined;
+  }
+
+  completed(job: Job, outcome: JobOutcome): void {
+    completeJob(job, outcome);
+    this.save(job);
+  }
+
+  /** A job that did not run: skipped, or cancelled (with --wait-timeout's 75, say). */
+  notRun(job: Job, conclusion: "skipped" | "cancelled", details: { exitCode?: number; warning?: string } = {}): void {
+    endUnrun(job, conclusion, new Date(), details.exitCode ?? null);
+    if (details.warning) job.warnings.push(details.warning);
+    this.save(job);
+  }
+
+  /** Something about the job was lost or went wrong; kept in its record. */
+  warn(job: Job, message: string): void {
+    job.warnings.push(message);
+  }
+
+  /**
+   * Close the run: its conclusion and exit code from the run ladder, written at once, then the
+   * history pruned to keepRuns. Returns the final record.
+   */
+  finish(stop?: RunStop, at = new Date()): RunRecord {
+    const record = this.snapshot();
+    closeRun(record, at, decideRun(record.jobs, stop));
+    const { jobs: _jobs, ...run } = record;
+    Object.assign(this.run, run);
+    if (this.recorded) {
+      try {
+        this.writer.saveRun();
+      } catch (error) {
+        notice.warn(`could not write the record of run ${this.id} (${errorMessage(error)})`);
+      }
+      this.writer.close();
+      this.prune();
+    }
+    return record;
+  }
+
+  /** Also write the record to a file of the user's (--report): the job's, or the whole run's. */
+  writeReport(path: string, what: Job | "run"): void {
+    try {
+      writeJsonAtomic(path, what === "run" ? this.snapshot() : flattenJob(what));
+    } catch (error) {
+      notice.warn(`could not write the report ${path} (${errorMessage(error)})`);
+    }
+  }
+
+  private save(job: Job): void {
+    if (!this.recorded) return;
+    try {
+      this.writer.saveJob(flattenJob(job));
+    } catch (error) {
+      notice.warn(`could not write the record of job ${job.id} (${errorMessage(error)}); its last state is lost`);
+    }
+  }
+
+  /** Keep the newest `keepRuns` runs; older completed ones are deleted after each run. */
+  private prune(): void {
+    try {
+      const { errors } = pruneRuns(this.options.logDir, this.options.keepRuns);
+      for (const { id, message } of errors) notice.warn(`could not delete old run ${id}: ${message}`);
+    } catch (error) {
+      notice.warn(`could not prune old runs in ${this.options.logDir}: ${errorMessage(error)}`);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+// The stable JSON of run and job records (DESIGN §6): what the files, --json and --report hold.
+// Users script against these names: add fields freely, never rename.
+import { randomBytes } from "node:crypto";
+import type { Conclusion } from "../conclusion.ts";
+
+export type Status = "queued" | "in_progress" | "completed";
+
+export interface KilledProcess {
+  pid: number;
+  command: string;
+  rssBytes: number;
+}
+
+/** What sep saw when it killed a job: why, the measured memory (memory kills), the biggest processes. */
+export interface KillRecord {
+  reason: string;
+  measuredBytes?: number;
+  processes: KilledProcess[];
+}
+
+export interface JobRecord {
+  id: string;
+  runId: string;
+  /** 1-based position in its run */
+  n: number;
+  name: string;
+  argv: string[];
+  cwd: string;
+  status: Status;
+  conclusion: Conclusion | null;
+  exitCode: number | null;
+  signal: string | null;
+  queuedAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  durationMs: number | null;
+  peakMemoryBytes: number | null;
+  limits: { timeoutMs: number | null; memoryLimitBytes: number | null };
+  logPath: string;
+  /** the command as given, when it was split into several jobs and this is one of them */
+  group?: string;
+  /** the stored job (`sep queue add`) this job ran, e.g. "q12" */
+  queueId?: string;
+  /** why the command could not start (startup_failure): "command not found: pytset" */
+  startupError?: string;
+  kill?: KillRecord;
+  /** what was lost when sep could not write part of the record or log */
+  warnings?: string[];
+}
+
+export interface RunRecord {
+  id: string;
+  title: string;
+  status: Status;
+  conclusion: Conclusion | null;
+  exitCode: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  durationMs: number | null;
+  peakMemoryBytes: number | null;
+  /** the sep process that owns the run while it is not completed; how a dead owner is detected */
+  owner: { pid: number; startTime: number | null };
+  jobs: JobRecord[];
+}
+
+/** Run ids sort by creation time (UTC, ms) and never collide (random suffix). */
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").replace(".", "-").replace("Z", "");
+  return `${stamp}-${randomBytes(3).toString("hex")}`;
+}
