@@ -1,7 +1,7 @@
 // `sep doctor [--json]`: health checks, one line per finding; exit 1 when any check failed.
 import { defineCommand } from "citty";
 import { escapeData, escapeProperty } from "../ci/github.ts";
-import { doctorExitCode, type Finding, type FindingStatus, runDoctor } from "../doctor/checks.ts";
+import { doctorExitCode, type Finding, type FindingStatus, runDoctor } from "../doctor/index.ts";
 import { singleLine } from "../format.ts";
 import { writeStdout } from "./run/shared.ts";
 

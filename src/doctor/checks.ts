@@ -1,98 +1,26 @@
-// `sep doctor`'s checks: configuration, state dirs, /proc, flock, version, and the project files
-// that queue commands without ever starting the queue. Read-only: it creates nothing in the
-// project (the flock probe uses a temp file in the OS temp dir and removes it).
-import { accessSync, constants, lstatSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { type ProjectReader, SCANS, type ScanSection } from "./workflow-scan.ts";
-import { type ResolvedConfig, resolveConfig } from "../config.ts";
+// `sep doctor`'s setup checks: configuration, state dirs, /proc, flock, version. Read-only: they
+// create nothing (the flock probe uses a temp file in the OS temp dir and removes it).
+import { accessSync, constants, lstatSync, readFileSync, statSync, unlinkSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import type { ResolvedConfig } from "../config.ts";
 import { errorMessage, SepError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { libc } from "../core/libc.ts";
 import { releaseLockFile, tryLockFile } from "../core/turn/lock.ts";
-import { findProjectRoot } from "../core/paths.ts";
 import { readStat } from "../core/proc/process-tree.ts";
-
-export type FindingStatus = "ok" | "warn" | "fail";
-
-export type CheckName = "config" | "lock-dir" | "log-dir" | "proc" | "flock" | "version" | ScanSection["kind"];
-
-/**
- * One result of one check. `--json` prints an array of these (stable names; fields may be added).
- * `file` is relative to the project root when it is inside it, else absolute.
- */
-export interface Finding {
-  check: CheckName;
-  status: FindingStatus;
-  message: string;
-  file?: string;
-  /** 1-based */
-  line?: number;
-  /** what to do about it (warn and fail findings) */
-  fix?: string;
-}
-
-export interface DoctorReport {
-  root: string;
-  findings: Finding[];
-}
-
-export interface DoctorOptions {
-  cwd: string;
-  /** defaults to process.env; never modified */
-  env?: NodeJS.ProcessEnv;
-  /** where the flock probe makes its temp file; defaults to os.tmpdir() */
-  tempDir?: string;
-}
-
-/** Run every check. Never throws for what it finds: a broken config is a finding, not an exit 2. */
-export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
-  const cwd = resolve(options.cwd);
-  const findings: Finding[] = [];
-  let config: ResolvedConfig | undefined;
-  try {
-    config = await resolveConfig({ cwd, env: options.env });
-  } catch (error) {
-    findings.push(..._configFailure(error));
-  }
-  const root = config?.root ?? findProjectRoot(cwd);
-  if (config) findings.push(_configOk(config));
-
-  // Without a valid config, check where the defaults would put state (and say so).
-  const defaults = config === undefined ? " (the default; the configuration did not load)" : "";
-  findings.push(checkStateDir("lock-dir", config?.lockDir ?? join(root, ".sequential-locks"), "SEQUENTIAL_LOCK_BASE_DIR", defaults));
-  findings.push(checkStateDir("log-dir", config?.logDir ?? join(root, "logs"), "SEP_LOG_DIR", defaults));
-  findings.push(checkProc());
-  findings.push(checkFlock(options.tempDir ?? tmpdir()));
-  findings.push(checkVersion());
-  const reader = fsReader(root);
-  for (const { kind, scan } of SCANS) {
-    try {
-      findings.push(...sectionFindings(scan(reader)));
-    } catch (error) {
-      // A scanner bug must not hide the other checks' results.
-      findings.push({ check: kind, status: "fail", message: `the scan failed: ${errorMessage(error)}`, fix: "report this as a sep bug, with the file it was reading" });
-    }
-  }
-  return { root, findings: findings.map((finding) => _relativeFile(finding, root)) };
-}
-
-/** 1 when any finding failed, else 0: warnings alone do not fail `sep doctor`. */
-export function doctorExitCode(findings: readonly Finding[]): number {
-  return findings.some((finding) => finding.status === "fail") ? 1 : 0;
-}
+import type { Finding } from "./types.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
 
-function _configOk(config: ResolvedConfig): Finding {
+export function configOk(config: ResolvedConfig): Finding {
   const files = [config.dotenvFile, config.configFile].filter((file): file is string => file !== undefined);
   const from = files.length > 0 ? files.map((file) => relative(config.root, file)).join(" and ") : "defaults and the environment only";
   return { check: "config", status: "ok", message: `configuration is valid (${from}; root ${config.root})` };
 }
 
 /** A config error as findings, one per problem line, each with the file (and line) it names. */
-function _configFailure(error: unknown): Finding[] {
+export function configFailure(error: unknown): Finding[] {
   if (!(error instanceof SepError)) {
     return [{ check: "config", status: "fail", message: `the configuration could not be read: ${errorMessage(error)}` }];
   }
@@ -266,63 +194,4 @@ export function checkFlock(dir: string): Finding {
 
 export function checkVersion(): Finding {
   return { check: "version", status: "ok", message: `sep ${VERSION} on ${process.platform}-${process.arch} (Bun ${Bun.version})` };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Project files
-
-const _SECTION_NAMES: Record<ScanSection["kind"], { what: string; unit: string }> = {
-  workflows: { what: "GitHub workflows", unit: "job" },
-  makefiles: { what: "Makefiles", unit: "target" },
-  "package-json": { what: "package.json", unit: "script" },
-  "pre-commit": { what: ".pre-commit-config.yaml", unit: "hook" },
-};
-
-/** A scan's problems as findings; a clean scan is one ok finding saying what was read. */
-export function sectionFindings(section: ScanSection): Finding[] {
-  const names = _SECTION_NAMES[section.kind];
-  if (section.problems.length > 0) {
-    return section.problems.map((problem) => ({
-      check: section.kind,
-      status: problem.status,
-      message: problem.message,
-      file: problem.file,
-      line: problem.line,
-      fix: problem.fix,
-    }));
-  }
-  if (section.files.length === 0) return [{ check: section.kind, status: "ok", message: `no ${names.what} found` }];
-  const files = section.files.length === 1 ? section.files[0] : `${section.files.length} files`;
-  const units = `${section.units} ${names.unit}${section.units === 1 ? "" : "s"}`;
-  return [{ check: section.kind, status: "ok", message: `${names.what}: ${files}, ${units}; no queue left unstarted, no old scripts` }];
-}
-
-/** Read the project from disk, never following a symlinked directory out of it. */
-export function fsReader(root: string): ProjectReader {
-  return {
-    list(dir) {
-      try {
-        return readdirSync(join(root, dir), { withFileTypes: true }).map((entry) => ({ name: entry.name, isDir: entry.isDirectory() }));
-      } catch {
-        return [];
-      }
-    },
-    read(path) {
-      const full = join(root, path);
-      try {
-        // Only regular files, and not huge ones (a generated 50 MB "Makefile" is not worth reading).
-        const stat = statSync(full);
-        if (!stat.isFile() || stat.size > 4 * 1024 * 1024) return undefined;
-        return readFileSync(full, "utf8");
-      } catch {
-        return undefined;
-      }
-    },
-  };
-}
-
-function _relativeFile(finding: Finding, root: string): Finding {
-  if (finding.file === undefined || !isAbsolute(finding.file)) return finding;
-  const rel = relative(root, finding.file);
-  return rel.startsWith("..") || isAbsolute(rel) ? finding : { ...finding, file: rel };
 }
