@@ -8,9 +8,9 @@ import { formatBytes, formatDuration, singleLine } from "./format.ts";
  * Why a job did not succeed, with the numbers: `killed by sep at the memory limit (used 312 MB,
  * limit 300 MB; largest: 123 python 300 MB)`, `killed by sep at the time limit (limit 1m00s)`,
  * `could not start: command not found: pytset`, `failed`. Undefined for a job that succeeded, was
- * skipped or has not finished.
+ * skipped or has not finished. `largest: false` leaves out the processes (a one-line annotation).
  */
-export function describeKill(job: JobRecord): string | undefined {
+export function describeKill(job: JobRecord, options: { largest?: boolean } = {}): string | undefined {
   if (!isFailure(job.conclusion)) return undefined;
   const kill = job.kill;
   switch (job.conclusion) {
@@ -22,7 +22,7 @@ export function describeKill(job: JobRecord): string | undefined {
       const used = kill?.measuredBytes ?? job.peakMemoryBytes;
       if (typeof used === "number") details.push(`used ${formatBytes(used)}`);
       if (typeof job.limits?.memoryLimitBytes === "number") details.push(`limit ${formatBytes(job.limits.memoryLimitBytes)}`);
-      const largest = _largest(job);
+      const largest = options.largest === false ? "" : _largest(job);
       const numbers = details.join(", ") + (largest ? `${details.length > 0 ? "; " : ""}largest: ${largest}` : "");
       return `killed by sep at the memory limit${numbers ? ` (${numbers})` : ""}`;
     }

@@ -21,7 +21,7 @@ export function escapeProperty(text: string): string {
 
 /** The ::error:: line for a job that did not succeed; undefined for success, skipped and unfinished. */
 export function errorAnnotation(job: JobRecord): string | undefined {
-  const ending = describeKill(job);
+  const ending = describeKill(job, { largest: false });
   if (!ending) return undefined;
   const message = `${singleLine(job.name)}: ${ending}, conclusion ${job.conclusion}, exit code ${job.exitCode ?? "-"}`;
   return `::error title=${escapeProperty(`sep: ${job.conclusion}`)}::${escapeData(message)}`;

@@ -148,8 +148,8 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
       // Recorded at once, before its turn: a drain killed while the job waits leaves a record
       // that says so, and the job is returned to the queue by the next drain.
       recorder.open();
+      if (recorder.jobCount === 0) recorder.retitle(entry.name ?? entry.argv.join(" "));
       const { job, limits } = addJob(recorder, entry, config);
-      if (recorder.jobCount === 1) recorder.retitle(job.name);
 
       let outcome: Awaited<ReturnType<typeof runJobInTurn>> | undefined;
       jobRunning = true;
