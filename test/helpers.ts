@@ -157,7 +157,7 @@ export const DEAD_PID = 2 ** 30 + 12345;
  */
 export async function writeFakeRun(logDir: string, spec: FakeRun = {}): Promise<import("../src/core/records/runs.ts").RunRecord> {
   const { finishRun, newRunId, RunWriter } = await import("../src/core/records/runs.ts");
-  const { processStartTime } = await import("../src/core/proc/process-tree.ts");
+  const { processStartTime } = await import("../src/core/proc/index.ts");
   const { writeFileSync } = await import("node:fs");
   const createdAt = spec.createdAt ?? new Date();
   const runId = newRunId(createdAt);

@@ -8,7 +8,7 @@ import { JOB_MARKER, type JobResult, runJob } from "./executor.ts";
 import { interrupted, interruptExitCode, interruptSignal } from "./interrupts.ts";
 import { killLeftovers } from "./turn/leftovers.ts";
 import { type Holder, readHolders, type Turn, WaitAbortedError, type WaitingInfo, waitForTurn } from "./turn/lock.ts";
-import { isSameProcess, ownStartTime, processStartTime } from "./proc/process-tree.ts";
+import { isSameProcess, ownStartTime, processStartTime } from "./proc/index.ts";
 import { finishRun, type JobRecord, reconcileRun, type RunRecord, type RunWriter } from "./records/runs.ts";
 
 /** The limits one job runs under: the configuration's, or the job's own (stored by `queue add`). */

@@ -11,7 +11,7 @@ import { VERSION } from "../version.ts";
 import { libc } from "../core/libc.ts";
 import { releaseLockFile, tryLockFile } from "../core/turn/lock.ts";
 import { findProjectRoot } from "../core/paths.ts";
-import { readStat } from "../core/proc/process-tree.ts";
+import { readStat } from "../core/proc/index.ts";
 
 export type FindingStatus = "ok" | "warn" | "fail";
 

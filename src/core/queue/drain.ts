@@ -8,7 +8,7 @@ import { interrupted, interruptExitCode } from "../interrupts.ts";
 import { cleanUpAfter, concludeUnrun, jobLimits, newJobRecord, type RunReporter, runJobInTurn, save } from "../job-in-turn.ts";
 import { readHolders, reclaimAbandonedSlots, releaseLockFile, tryLockFile, WaitTimeoutError } from "../turn/lock.ts";
 import { lockLayout } from "../paths.ts";
-import { isAlive, isSameProcess, ownStartTime } from "../proc/process-tree.ts";
+import { isAlive, isSameProcess, ownStartTime } from "../proc/index.ts";
 import {
   claimEntry,
   type QueueEntry,

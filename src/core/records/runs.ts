@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Conclusion } from "../conclusion.ts";
 import { logLayout } from "../paths.ts";
-import { isSameProcess, ownStartTime } from "../proc/process-tree.ts";
+import { isSameProcess, ownStartTime } from "../proc/index.ts";
 import { ensurePrivateDir, readJson, writeJsonAtomic } from "../store.ts";
 
 export type Status = "queued" | "in_progress" | "completed";
