@@ -88,11 +88,8 @@ export const psReader: ProcReader = {
 
   rss: _rss,
 
-  pssSum(pids) {
-    let total = 0;
-    for (const [, bytes] of _rss(pids)) total += bytes;
-    return total;
-  },
+  // No PSS here: the RSS sum, which errs on the high side.
+  pssSum: (pids) => _rss(pids).reduce((total, [, bytes]) => total + bytes, 0),
 
   zombieChildren: () => [],
 };
