@@ -7,7 +7,7 @@ import { interrupted, onRepeatedInterrupt } from "./interrupts.ts";
 import { noteStderr, writeAll } from "./fd.ts";
 import { becomeSubreaper } from "./libc.ts";
 import { MemoryWatch } from "./proc/memory.ts";
-import { descendants, isAlive, killTree, reapOrphans, terminateTree, treeMemory } from "./proc/process-tree.ts";
+import { descendants, isAlive, killTree, reapOrphans, terminateTree, treeMemory } from "./proc/index.ts";
 import type { KilledProcess } from "./records/types.ts";
 
 export const JOB_MARKER = "SEP_JOB_ID";

@@ -7,7 +7,7 @@ import { errorMessage, SepError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { libc } from "../core/libc.ts";
 import { releaseLockFile, tryLockFile } from "../core/turn/lock.ts";
-import { readStat } from "../core/proc/process-tree.ts";
+import { readStat } from "../core/proc/index.ts";
 import type { Finding } from "./types.ts";
 
 // ---------------------------------------------------------------------------------------------

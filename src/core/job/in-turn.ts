@@ -6,7 +6,7 @@ import type { KillReason } from "../conclusion.ts";
 import { JOB_MARKER, type JobResult, runJob } from "../executor.ts";
 import { interrupted, interruptExitCode, interruptSignal } from "../interrupts.ts";
 import { notice } from "../notices.ts";
-import { ownStartTime, processStartTime } from "../proc/process-tree.ts";
+import { ownStartTime, processStartTime } from "../proc/index.ts";
 import type { Job, RunRecorder } from "../records/recorder.ts";
 import { reconcileRun } from "../records/reconcile.ts";
 import { killLeftovers } from "../turn/leftovers.ts";

@@ -1,5 +1,5 @@
 // The memory poller: every interval, the RSS sum of a process tree; PSS to confirm a breach; the peak.
-import { descendants, treeMemory, treePss, type ProcessMemory } from "./process-tree.ts";
+import { descendants, treeMemory, treePss, type ProcessMemory } from "./tree.ts";
 
 export interface MemoryExceeded {
   /** the PSS sum that confirmed the breach */

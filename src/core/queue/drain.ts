@@ -9,7 +9,7 @@ import { cleanUpAfter, runJobInTurn } from "../job/in-turn.ts";
 import { jobLimits, recordedLimits } from "../job/limits.ts";
 import { notice } from "../notices.ts";
 import { lockLayout } from "../paths.ts";
-import { isAlive, isSameProcess, ownStartTime } from "../proc/process-tree.ts";
+import { isAlive, isSameProcess, ownStartTime } from "../proc/index.ts";
 import { RunRecorder } from "../records/recorder.ts";
 import { reconcileRun } from "../records/reconcile.ts";
 import type { RunRecord } from "../records/types.ts";

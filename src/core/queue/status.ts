@@ -3,7 +3,7 @@
 import type { ResolvedConfig } from "../../config.ts";
 import { currentDrain, type DrainInfo } from "./drain.ts";
 import { type Holder, readHolders, readWaiting } from "../turn/lock.ts";
-import { descendants, isSameProcess, treeMemory } from "../proc/process-tree.ts";
+import { descendants, isSameProcess, treeMemory } from "../proc/index.ts";
 import { isPaused, listQueue, type QueueEntry } from "./entries.ts";
 
 export interface RunningJob {

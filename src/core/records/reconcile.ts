@@ -4,7 +4,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { decideRun } from "../conclusion.ts";
 import { logLayout } from "../paths.ts";
-import { isSameProcess } from "../proc/process-tree.ts";
+import { isSameProcess } from "../proc/index.ts";
 import { readJson, writeJsonAtomic } from "../store.ts";
 import { endUnrun, flattenJob, inflateJob } from "./job.ts";
 import type { JobRecord, RunRecord } from "./types.ts";

@@ -5,7 +5,7 @@
 import { decideRun, type RunStop } from "../conclusion.ts";
 import { errorMessage, SepError } from "../../errors.ts";
 import { notice } from "../notices.ts";
-import { ownStartTime } from "../proc/process-tree.ts";
+import { ownStartTime } from "../proc/index.ts";
 import { writeJsonAtomic } from "../store.ts";
 import { pruneRuns } from "./history.ts";
 import { completeJob, endUnrun, flattenJob, type Job, type JobFacts, type JobOutcome, newJob, startJob } from "./job.ts";

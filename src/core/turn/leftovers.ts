@@ -2,7 +2,7 @@
 // detached. Before the next job of that slot starts, its processes are found and killed.
 import { JOB_MARKER } from "../executor.ts";
 import type { Holder } from "./lock.ts";
-import { findByMarker, isAlive, killTree, processesInGroup, processStartTime } from "../proc/process-tree.ts";
+import { findByMarker, isAlive, killTree, processesInGroup, processStartTime } from "../proc/index.ts";
 
 /** The processes of holder's job still alive: its process group, plus anything carrying its marker. */
 export function leftoverProcesses(holder: Holder): number[] {

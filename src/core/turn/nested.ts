@@ -2,7 +2,7 @@
 // runs in that job's turn: it must not wait for a turn of its own, which would wait for itself.
 import type { ResolvedConfig } from "../../config.ts";
 import { JOB_MARKER } from "../executor.ts";
-import { isSameProcess } from "../proc/process-tree.ts";
+import { isSameProcess } from "../proc/index.ts";
 import { readHolders, type Turn } from "./lock.ts";
 
 /**

@@ -14,7 +14,7 @@ import {
   runIdsNewestFirst,
   UNREADABLE_RUN_GRACE_MS,
 } from "../../../src/core/records/history.ts";
-import { processStartTime } from "../../../src/core/proc/process-tree.ts";
+import { processStartTime } from "../../../src/core/proc/index.ts";
 import { newRunId, type RunRecord } from "../../../src/core/records/types.ts";
 import { DEAD_PID, writeFakeRun } from "../../helpers.ts";
 import { cleanupAll, ensureBinary, runSep, tempProject } from "../../e2e/helpers.ts";

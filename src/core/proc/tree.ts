@@ -1,0 +1,116 @@
+// A job's processes and their memory: the descendants walk, liveness and identity, group members, the marker, RSS and PSS sums.
+import type { ChildLookup } from "./parse.ts";
+import { commandOf, processStartTime, reader } from "./reader.ts";
+
+export interface ProcessMemory {
+  pid: number;
+  command: string;
+  rssBytes: number;
+}
+
+export interface TreeMemory {
+  /** sum of RSS over the pids that still existed */
+  rssBytes: number;
+  /** biggest first; only the `top` biggest (all by default), each with its command line */
+  processes: ProcessMemory[];
+}
+
+/**
+ * True while the process exists and is not a zombie. process.kill(pid, 0) alone is not enough: it
+ * succeeds on a zombie, and an orphaned zombie may wait a second or more for its reaper.
+ */
+export function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  const stat = reader.stat(pid);
+  return stat !== null && stat.state !== "Z" && stat.state !== "X";
+}
+
+/**
+ * Is pid still the process that was recorded with this start time? A pid alone can be reused by an
+ * unrelated process after the recorded one died; the start time (when recorded) tells them apart.
+ */
+export function isSameProcess(pid: number, startTime: number | null | undefined): boolean {
+  return isAlive(pid) && (startTime === null || startTime === undefined || processStartTime(pid) === startTime);
+}
+
+let _ownStartTime: number | null | undefined;
+
+/** sep's own start time, read once: it is written into every holder, run and drain record. */
+export function ownStartTime(): number | null {
+  if (_ownStartTime === undefined) _ownStartTime = processStartTime(process.pid);
+  return _ownStartTime;
+}
+
+/** Walk a parent→children relation breadth-first; `skip` prunes whole subtrees. Root excluded. */
+function _walk(rootPid: number, childrenOf: ChildLookup, skip?: ReadonlySet<number>): number[] {
+  const seen = new Set<number>([rootPid]);
+  const found: number[] = [];
+  const queue = [rootPid];
+  for (let i = 0; i < queue.length; i++) {
+    for (const child of childrenOf(queue[i]!)) {
+      if (seen.has(child) || skip?.has(child)) continue;
+      seen.add(child);
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/**
+ * Every descendant of rootPid (not rootPid itself), zombies included. With sep as a subreaper the
+ * walk from sep's own pid also finds the job's double-forked daemons, re-parented to sep. Processes
+ * that vanish mid-walk are skipped; this never throws.
+ */
+export function descendants(rootPid: number): number[] {
+  return _walk(rootPid, reader.childLookup());
+}
+
+/** descendants(rootPid) without the `skip` pids and their subtrees. */
+export function descendantsExcept(rootPid: number, skip: ReadonlySet<number>): number[] {
+  return _walk(rootPid, reader.childLookup(), skip);
+}
+
+/** Members of a process group (a full scan; cleanup only, not every poll). */
+export function processesInGroup(pgid: number): number[] {
+  return reader.groupMembers(pgid);
+}
+
+/**
+ * Processes whose environment holds NAME=value (the job marker every descendant inherits), sep
+ * itself excluded. A full scan: only at cleanup. The subreaper walk is the first net, this is the
+ * second.
+ */
+export function findByMarker(name: string, value: string): number[] {
+  return reader.withEnvEntry(`${name}=${value}`);
+}
+
+/**
+ * RSS of a set of pids (statm on Linux, one `ps` call elsewhere). Pids that are gone are skipped.
+ * `top` limits the returned processes (and the command lines read) to the biggest few.
+ */
+export function treeMemory(pids: readonly number[], top = Infinity): TreeMemory {
+  const sizes = reader.rss(pids);
+  let rssBytes = 0;
+  for (const [, bytes] of sizes) rssBytes += bytes;
+  const processes =
+    top <= 0
+      ? []
+      : sizes
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, top)
+          .map(([pid, bytes]) => ({
+            pid,
+            command: commandOf(pid),
+            rssBytes: bytes,
+          }));
+  return { rssBytes, processes };
+}
+
+/**
+ * Sum of PSS (shared pages divided among their sharers; RSS where there is no PSS). It is
+ * expensive (smaps_rollup walks page tables), so read it only to confirm an RSS sum over the limit.
+ */
+export function treePss(pids: readonly number[]): number {
+  return reader.pssSum(pids);
+}

@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { descendants, findByMarker, isAlive, processesInGroup, processStartTime, readStat, treeMemory, treePss } from "../../../src/core/proc/index.ts";
+import { fixture, killSpawned, MiB, spawnTracked, trackPid, waitFor, waitForOutput } from "../../helpers.ts";
+
+const linux = process.platform === "linux";
+
+afterEach(killSpawned);
+
+describe.if(linux)("reading processes", () => {
+  test("a spawn-tree's descendants and group are all found", async () => {
+    const child = spawnTracked([fixture("spawn-tree.sh"), "5", "30"]);
+    await waitForOutput(child.stdout, "ready");
+    const isSleep = (pid: number) => readStat(pid)?.comm === "sleep";
+    // Counted once every forked subshell has exec'd its sleep.
+    const tree = await waitFor(() => {
+      const found = descendants(child.pid);
+      return found.length === 10 && found.filter(isSleep).length === 5 && found;
+    }, 5000, "10 descendants, 5 of them sleeping");
+    expect(descendants(process.pid)).toEqual(expect.arrayContaining([child.pid, ...tree]));
+    // detached: the child leads its own group
+    expect(processesInGroup(child.pid).sort()).toEqual([child.pid, ...tree].sort());
+  });
+
+  test("descendants of a gone or bogus pid are empty, never an error", async () => {
+    const child = spawnTracked(["true"]);
+    await child.exited;
+    expect(descendants(child.pid)).toEqual([]);
+    expect(descendants(-5)).toEqual([]);
+  });
+
+  test("isAlive is false for a zombie, which kill(pid, 0) still reports", async () => {
+    // sh forks `sleep 0`, then execs `sleep 30`, which never waits: `sleep 0` stays a zombie.
+    const child = spawnTracked(["sh", "-c", "sleep 0 & exec sleep 30"]);
+    const zombie = await waitFor(() => {
+      const [pid] = descendants(child.pid);
+      return pid !== undefined && readStat(pid)?.state === "Z" && pid;
+    }, 5000, "a zombie child");
+    expect(() => process.kill(zombie, 0)).not.toThrow();
+    expect(isAlive(zombie)).toBe(false);
+    expect(isAlive(child.pid)).toBe(true);
+  });
+
+  test("isAlive and processStartTime for this process and a gone one", async () => {
+    expect(isAlive(process.pid)).toBe(true);
+    const start = processStartTime(process.pid);
+    expect(start).toBeGreaterThan(0);
+    expect(processStartTime(process.pid)).toBe(start);
+    const child = spawnTracked(["true"]);
+    await child.exited;
+    expect(isAlive(child.pid)).toBe(false);
+    expect(processStartTime(child.pid)).toBeNull();
+    expect(readStat(child.pid)).toBeNull();
+    expect(isAlive(0)).toBe(false);
+  });
+
+  test("treeMemory sums statm RSS, biggest first; treePss ≤ RSS", async () => {
+    const child = spawnTracked([fixture("alloc.py"), "60", "0", "30"]);
+    await waitForOutput(child.stderr, "holding");
+    const pids = [child.pid, ...descendants(child.pid), 999_999_999 /* gone: skipped */];
+    const memory = treeMemory(pids);
+    expect(memory.rssBytes).toBeGreaterThan(60 * MiB);
+    expect(memory.processes[0]?.pid).toBe(child.pid);
+    expect(memory.processes[0]?.command).toContain("alloc.py 60");
+    expect(treeMemory(pids, 0).processes).toEqual([]);
+    const pss = treePss(pids);
+    expect(pss).toBeGreaterThan(50 * MiB);
+    expect(pss).toBeLessThanOrEqual(treeMemory(pids).rssBytes);
+  });
+
+  test("findByMarker finds a double-forked setsid daemon that left the tree", async () => {
+    const marker = `test-${process.pid}-${Date.now()}`;
+    // setsid -f forks; the forked child calls setsid() and execs sleep; sh exits at once.
+    const job = spawnTracked(["sh", "-c", "setsid -f sleep 30; exit 0"], { env: { SEP_TEST_MARKER: marker } });
+    expect(await job.exited).toBe(0);
+    const [daemon] = await waitFor(() => {
+      const found = findByMarker("SEP_TEST_MARKER", marker).filter((pid) => readStat(pid)?.comm === "sleep");
+      return found.length > 0 && found;
+    }, 5000, "the daemon by its marker");
+    trackPid(daemon!);
+    expect(readStat(daemon!)?.comm).toBe("sleep");
+    expect(readStat(daemon!)?.session).toBe(daemon!); // its own session: the job's group kill misses it
+    expect(descendants(process.pid)).not.toContain(daemon); // not a subreaper here: it went to init
+    expect(findByMarker("SEP_TEST_MARKER", marker.slice(0, -1))).toEqual([]); // whole entries only
+  });
+});
