@@ -264,7 +264,7 @@ export async function resolveConfig(options: ResolveConfigOptions): Promise<Reso
     values[info.key] = chosen.value;
     sources[info.key] = chosen.source;
   }
-  if (problems.length === 1) throw new ConfigError(problems[0] as string, hints[0]);
+  if (problems.length === 1) throw new ConfigError(problems[0]!, hints[0]!);
   if (problems.length > 1) {
     throw new ConfigError(problems.join("\n"), "fix each value above; every line says where it is set");
   }
@@ -459,7 +459,10 @@ function _readDotenv(path: string): Map<string, DotenvEntry> | undefined {
     text = readFileSync(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`);
+    throw new ConfigError(
+      `cannot read ${path}: ${(error as Error).message}`,
+      `make ${path} a readable file of KEY=VALUE lines (\`sep init --force\` writes a fresh one), or remove it`,
+    );
   }
   return parseDotenv(text, path);
 }
@@ -589,7 +592,7 @@ async function _loadConfigFile(
     const guess = _closestKey(key);
     throw new ConfigError(
       `unknown key ${JSON.stringify(key)} in ${file}${guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ""}`,
-      `known keys: ${CONFIG_KEYS.map((info) => info.key).join(", ")}`,
+      `use one of the known keys: ${CONFIG_KEYS.map((info) => info.key).join(", ")}`,
     );
   }
   return config;

@@ -4,6 +4,7 @@ import { defineCommand } from "citty";
 import { addAllToQueue } from "../../core/queue/entries.ts";
 import { UsageError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
+import { writeStdout } from "../../output.ts";
 import { givenOverrides, loadConfig, planJobs } from "../context.ts";
 import { parseSeconds } from "../args.ts";
 import { runOptions } from "../run-options.ts";
@@ -38,7 +39,7 @@ export default defineCommand({
       })),
     );
     const ids = entries.map((entry) => entry.id);
-    process.stdout.write(`${ids.join("\n")}\n`);
+    await writeStdout(`${ids.join("\n")}\n`);
     const what = several ? `${command.join(" ")} as ${jobs.length} jobs (${ids[0]}…${ids.at(-1)})` : `${ids[0]}: ${args.name ?? command.join(" ")}`;
     logger.info(`stored ${what} — nothing ran yet; run the queue with \`sep queue start\``);
     return 0;

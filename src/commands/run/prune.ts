@@ -3,8 +3,9 @@ import { defineCommand } from "citty";
 import { pruneRuns } from "../../core/records/history.ts";
 import { logLayout } from "../../core/paths.ts";
 import { logger } from "../../logger.ts";
+import { writeStdout } from "../../output.ts";
 import { loadConfig } from "../context.ts";
-import { strictArgs, writeStdout } from "./shared.ts";
+import { strictArgs } from "./shared.ts";
 
 const args = {
   keep: { type: "string", description: "Keep the newest N runs (default: keepRuns / SEP_KEEP_RUNS, 100; 0 = keep all)", valueHint: "N" },

@@ -5,9 +5,10 @@ import { latestRun, loadRun } from "../../core/records/history.ts";
 import { logLayout } from "../../core/paths.ts";
 import type { RunRecord } from "../../core/records/runs.ts";
 import { logger } from "../../logger.ts";
+import { writeStdout } from "../../output.ts";
 import { loadConfig } from "../context.ts";
 import { jobFailed, jobNumber, jobResultLine, renderRunView } from "../present.ts";
-import { copyNewBytes, jobLogFile, strictArgs, writeStdout } from "./shared.ts";
+import { copyNewBytes, jobLogFile, strictArgs } from "./shared.ts";
 
 const args = {
   runId: { type: "positional", required: false, description: "The run (an id, a unique prefix of one, or its last 6 characters); default: the latest run", valueHint: "RUN_ID" },
