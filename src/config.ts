@@ -200,7 +200,18 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = [
     rule: { type: "runners" } },
 ];
 
-/** Flags as the command line gives them, keyed by config key: `{ timeout: "30" }`. */
+/**
+ * Each command-line flag that sets a configuration key (its name without "--") → that key, derived
+ * from CONFIG_KEYS: `{ "memory-limit": "memoryLimitMb", timeout: "timeout", keep: "keepRuns", … }`.
+ */
+export const FLAG_TO_KEY: Readonly<Record<string, ConfigKey>> = Object.fromEntries(
+  CONFIG_KEYS.flatMap((info) => (info.flag ? [[info.flag.replace(/^--/, ""), info.key]] : [])),
+);
+
+/**
+ * Flags as the command line gives them, keyed by config key: `{ timeout: "30" }`. Only keys that
+ * have a `flag` in CONFIG_KEYS are read: nothing on a command line can set the others.
+ */
 export type ConfigFlags = Partial<Record<ConfigKey, string | number | boolean | undefined>>;
 
 export interface ResolveConfigOptions {
@@ -323,10 +334,9 @@ function _candidates(
 ): _Candidate[] {
   const out: _Candidate[] = [];
   const flagValue = flags?.[info.key];
-  if (flagValue !== undefined) {
-    const flag = info.flag ?? `--${info.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    out.push({ raw: String(flagValue), source: { kind: "flag", origin: flag }, where: "on the command line",
-      name: flag, text: true, hint: "see `sep --help` for the flag's values" });
+  if (flagValue !== undefined && info.flag) {
+    out.push({ raw: String(flagValue), source: { kind: "flag", origin: info.flag }, where: "on the command line",
+      name: info.flag, text: true, hint: "see `sep --help` for the flag's values" });
   }
   const envValue = env[info.env];
   if (envValue !== undefined) {

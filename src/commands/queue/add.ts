@@ -17,7 +17,7 @@ export default defineCommand({
     if (command === undefined) throw new UsageError(`missing "--" before the command`, "write it as: sep queue add [OPTIONS] -- COMMAND [ARGS...]");
     if (command.length === 0) throw new UsageError(`no command after "--"`, "write it as: sep queue add [OPTIONS] -- COMMAND [ARGS...]");
     const config = await loadConfig(args);
-    const overrides = givenOverrides(args, config);
+    const overrides = givenOverrides(config);
     const waitTimeoutMs = parseSeconds(args["wait-timeout"], "--wait-timeout");
     // Relative to where the job was added, as it would be for `sep --report`, not to the drain's cwd.
     const reportPath = args.report === undefined ? undefined : resolve(args.report);

@@ -16,8 +16,7 @@ export default defineCommand({
   args,
   async run({ rawArgs }) {
     const { values } = strictArgs(rawArgs, args, "sep run prune", 0);
-    const keepFlag = typeof values.keep === "string" ? values.keep : undefined;
-    const config = await loadConfig({}, { keepRuns: keepFlag });
+    const config = await loadConfig(values); // --keep sets keepRuns
     const runsDir = logLayout(config.logDir).runsDir;
     if (config.keepRuns === 0) {
       logger.info(`keepRuns is 0: every run is kept; nothing pruned in ${runsDir}`);
