@@ -46,7 +46,8 @@ export const ERROR_CODES = {
     hint: "`sep queue status` shows what holds the turn; give a longer --wait-timeout, or none to wait as long as it takes",
   },
   E_INTERRUPTED: {
-    meaning: "sep got SIGINT, SIGTERM or SIGHUP (exit 130, 143 or 129) while waiting; nothing ran",
+    meaning: "sep got SIGINT, SIGTERM or SIGHUP while waiting; nothing ran",
+    /** 143 or 129 after SIGTERM or SIGHUP: the thrower gives the one that came */
     exitCode: 130,
     hint: "run the command again when you are ready",
   },
@@ -76,7 +77,7 @@ export const ERROR_CODES = {
     hint: "check the lock dir and its permissions (`sep config` shows lockDir); `sep doctor` checks it",
   },
   E_NO_FLOCK: {
-    meaning: "the C library (for flock(2)) could not be loaded",
+    meaning: "the C library (for `flock(2)`) could not be loaded",
     exitCode: 1,
     hint: "run sep on Linux or macOS, where it finds the C library's flock(2)",
   },
@@ -96,12 +97,12 @@ export const ERROR_CODES = {
     hint: "check the disk space and permissions of the directory named above, then try again",
   },
   E_PROJECT_FILE: {
-    meaning: "`sep init` cannot read or write a project file (.env.development, .gitignore, .git/info/exclude)",
+    meaning: "`sep init` cannot read or write a project file (`.env.development`, `.gitignore`, `.git/info/exclude`)",
     exitCode: 1,
     hint: "fix the file named above, then run `sep init` again",
   },
   E_INTERNAL: {
-    meaning: "a bug in sep: an error it did not expect (the message holds the stack)",
+    meaning: "a bug in sep: an error it did not expect (the message holds the stack); please report it",
     exitCode: 1,
     hint: "please report it with the message above and the output of `sep --version`",
   },
