@@ -1,9 +1,14 @@
 // Entry point: split argv at the first "--", dispatch, and turn every SepError into a message on
-// stderr and its exit code. Everything after "--" is the command's argv, byte for byte.
+// stderr (and, under --json, an error object on stdout) and its exit code. Everything after "--" is
+// the command's argv, byte for byte.
 import type { CommandDef } from "citty";
+import { writeStdout } from "./output.ts";
 import { VERSION } from "./version.ts";
 
 const HELP_FLAGS = new Set(["--help", "-h"]);
+
+/** How a failure is reported, learnt while dispatching: under --json, also as JSON on stdout. */
+const failureOutput = { json: false, where: "sep" };
 
 async function cli(raw: string[]): Promise<number> {
   const split = raw.indexOf("--");
@@ -11,7 +16,7 @@ async function cli(raw: string[]): Promise<number> {
   const command = split < 0 ? undefined : raw.slice(split + 1);
 
   if (head.length === 1 && (head[0] === "--version" || head[0] === "-V")) {
-    process.stdout.write(`${VERSION}\n`);
+    await writeStdout(`${VERSION}\n`);
     return 0;
   }
 
@@ -27,10 +32,11 @@ async function cli(raw: string[]): Promise<number> {
   if (head.some((t) => HELP_FLAGS.has(t)) || (head.length === 0 && command === undefined)) {
     const { renderUsage } = await import("citty");
     // citty colours its usage even into a pipe; keep escapes for terminals only.
-    const stream = head.length === 0 ? process.stderr : process.stdout;
-    const usage = stream.isTTY ? await renderUsage(main) : stripAnsi(await renderUsage(main));
-    stream.write(`${usage}\n`);
-    return head.length === 0 ? 2 : 0;
+    const toStdout = head.length > 0;
+    const usage = (toStdout ? process.stdout : process.stderr).isTTY ? await renderUsage(main) : stripAnsi(await renderUsage(main));
+    if (toStdout) await writeStdout(`${usage}\n`);
+    else (await import("./logger.ts")).writeStderr(`${usage}\n`);
+    return toStdout ? 0 : 2;
   }
 
   const exec = await import("./commands/exec.ts");
@@ -74,10 +80,12 @@ async function runSubcommand(main: CommandDef<any>, group: CommandDef<any>, word
     const name = rest[0];
     if (!children) break;
     if (!name || !Object.hasOwn(children, name)) {
-      const usage = await renderUsage(leaf, parent);
-      const help = rest.some((t) => HELP_FLAGS.has(t));
-      (help ? process.stdout : process.stderr).write(`${stripAnsi(usage)}\n`);
-      if (help) return 0;
+      const usage = `${stripAnsi(await renderUsage(leaf, parent))}\n`;
+      if (rest.some((t) => HELP_FLAGS.has(t))) {
+        await writeStdout(usage);
+        return 0;
+      }
+      (await import("./logger.ts")).writeStderr(usage);
       const { UsageError } = await import("./errors.ts");
       throw new UsageError(name ? `unknown command ${path} ${name}` : `${path} needs a subcommand`, `see \`${path} --help\``);
     }
@@ -86,9 +94,13 @@ async function runSubcommand(main: CommandDef<any>, group: CommandDef<any>, word
     path = `${path} ${name}`;
     rest = rest.slice(1);
   }
+  failureOutput.where = path;
+  const leafArgs = (await resolve(leaf.args)) ?? {};
+  // Before the flags are checked, so a bad flag next to --json is answered in JSON too.
+  failureOutput.json = Object.hasOwn(leafArgs, "json") && rest.includes("--json");
   if (rest.some((t) => HELP_FLAGS.has(t))) {
     const usage = await renderUsage(leaf, parent);
-    process.stdout.write(`${process.stdout.isTTY ? usage : stripAnsi(usage)}\n`);
+    await writeStdout(`${process.stdout.isTTY ? usage : stripAnsi(usage)}\n`);
     return 0;
   }
   if (command !== undefined && !TAKES_COMMAND.has(path)) {
@@ -96,7 +108,7 @@ async function runSubcommand(main: CommandDef<any>, group: CommandDef<any>, word
     throw new UsageError(`${path} takes no command after "--"`, `to run it: sep [OPTIONS] -- ${command.join(" ")}; to store it: sep queue add -- …`);
   }
   const { parseFlags } = await import("./commands/args.ts");
-  parseFlags(rest, (await resolve(leaf.args)) ?? {}, path);
+  failureOutput.json = parseFlags(rest, leafArgs, path).values.json === true;
   const result = await runCommand(leaf, { rawArgs: rest, data: { command, path } });
   return typeof result.result === "number" ? result.result : 0;
 }
@@ -121,21 +133,20 @@ async function run(): Promise<void> {
   process.exit(code);
 }
 
+/** The one place a failure is worded: the error line and its hint (never hidden by -q), its exit code. */
 async function report(error: unknown): Promise<number> {
-  const { SepError } = await import("./errors.ts");
-  const { logger } = await import("./logger.ts");
-  if (error instanceof SepError) {
-    logger.error(error.message);
-    if (error.hint) logger.info(error.hint);
-    return error.exitCode;
-  }
+  const { errorJson, errorReport, formatError, UsageError } = await import("./errors.ts");
+  const { writeStderr } = await import("./logger.ts");
   const { CLIError } = (await import("citty")) as { CLIError?: new () => Error };
-  if (CLIError && error instanceof CLIError) {
-    logger.error((error as Error).message);
-    return 2;
+  const { where } = failureOutput;
+  const failure = errorReport(CLIError && error instanceof CLIError ? new UsageError((error as Error).message, `see \`${where} --help\``) : error);
+  writeStderr(formatError(failure, { colour: process.stderr.isTTY === true && !process.env.NO_COLOR }));
+  if (failureOutput.json) {
+    const { tryWriteStdout } = await import("./output.ts");
+    // A reader that went away gets nothing; the exit code still tells the failure.
+    await tryWriteStdout(errorJson(failure));
   }
-  logger.error(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  return 1;
+  return failure.exitCode;
 }
 
 await run();

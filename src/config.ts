@@ -200,7 +200,18 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = [
     rule: { type: "runners" } },
 ];
 
-/** Flags as the command line gives them, keyed by config key: `{ timeout: "30" }`. */
+/**
+ * Each command-line flag that sets a configuration key (its name without "--") → that key, derived
+ * from CONFIG_KEYS: `{ "memory-limit": "memoryLimitMb", timeout: "timeout", keep: "keepRuns", … }`.
+ */
+export const FLAG_TO_KEY: Readonly<Record<string, ConfigKey>> = Object.fromEntries(
+  CONFIG_KEYS.flatMap((info) => (info.flag ? [[info.flag.replace(/^--/, ""), info.key]] : [])),
+);
+
+/**
+ * Flags as the command line gives them, keyed by config key: `{ timeout: "30" }`. Only keys that
+ * have a `flag` in CONFIG_KEYS are read: nothing on a command line can set the others.
+ */
 export type ConfigFlags = Partial<Record<ConfigKey, string | number | boolean | undefined>>;
 
 export interface ResolveConfigOptions {
@@ -264,7 +275,7 @@ export async function resolveConfig(options: ResolveConfigOptions): Promise<Reso
     values[info.key] = chosen.value;
     sources[info.key] = chosen.source;
   }
-  if (problems.length === 1) throw new ConfigError(problems[0] as string, hints[0]);
+  if (problems.length === 1) throw new ConfigError(problems[0]!, hints[0]!);
   if (problems.length > 1) {
     throw new ConfigError(problems.join("\n"), "fix each value above; every line says where it is set");
   }
@@ -323,10 +334,9 @@ function _candidates(
 ): _Candidate[] {
   const out: _Candidate[] = [];
   const flagValue = flags?.[info.key];
-  if (flagValue !== undefined) {
-    const flag = info.flag ?? `--${info.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    out.push({ raw: String(flagValue), source: { kind: "flag", origin: flag }, where: "on the command line",
-      name: flag, text: true, hint: "see `sep --help` for the flag's values" });
+  if (flagValue !== undefined && info.flag) {
+    out.push({ raw: String(flagValue), source: { kind: "flag", origin: info.flag }, where: "on the command line",
+      name: info.flag, text: true, hint: "see `sep --help` for the flag's values" });
   }
   const envValue = env[info.env];
   if (envValue !== undefined) {
@@ -459,7 +469,10 @@ function _readDotenv(path: string): Map<string, DotenvEntry> | undefined {
     text = readFileSync(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`);
+    throw new ConfigError(
+      `cannot read ${path}: ${(error as Error).message}`,
+      `make ${path} a readable file of KEY=VALUE lines (\`sep init --force\` writes a fresh one), or remove it`,
+    );
   }
   return parseDotenv(text, path);
 }
@@ -589,7 +602,7 @@ async function _loadConfigFile(
     const guess = _closestKey(key);
     throw new ConfigError(
       `unknown key ${JSON.stringify(key)} in ${file}${guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ""}`,
-      `known keys: ${CONFIG_KEYS.map((info) => info.key).join(", ")}`,
+      `use one of the known keys: ${CONFIG_KEYS.map((info) => info.key).join(", ")}`,
     );
   }
   return config;

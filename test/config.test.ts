@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { configReport, formatConfigTable } from "../src/commands/config.ts";
-import { CONFIG_KEYS, type ConfigFlags, type ConfigKey, parseDotenv, resolveConfig } from "../src/config.ts";
+import { CONFIG_KEYS, type ConfigFlags, type ConfigKey, FLAG_TO_KEY, parseDotenv, resolveConfig } from "../src/config.ts";
 import { ConfigError } from "../src/errors.ts";
 
 const made: string[] = [];
@@ -59,11 +59,12 @@ describe("defaults", () => {
 
 describe("precedence: flag > env > .env.development > sep.config.ts > default", () => {
   // Each row offers a different value at every layer; removing the top layer one by one must reveal
-  // the next. `values` are the expected results at [flag, env, dotenv, config] level.
+  // the next. `values` are the expected results at [flag, env, dotenv, config] level; a key with
+  // no command-line flag (flag: undefined) skips the flag level.
   const rows: {
     key: ConfigKey;
     env: string;
-    flag: string;
+    flag: string | undefined;
     texts: [flag: string, env: string, dotenv: string];
     config: string;
     values: [unknown, unknown, unknown, unknown];
@@ -74,10 +75,10 @@ describe("precedence: flag > env > .env.development > sep.config.ts > default", 
     { key: "killGrace", env: "KILL_TIMEOUT", flag: "--kill-grace", texts: ["4", "3", "2.5"], config: "1", values: [4, 3, 2.5, 1] },
     { key: "pipelineTimeout", env: "PIPELINE_TIMEOUT", flag: "--pipeline-timeout", texts: ["0", "3", "2"], config: "1", values: [0, 3, 2, 1] },
     { key: "verbose", env: "VERBOSE", flag: "--verbose", texts: ["false", "YES", "0"], config: "true", values: [false, true, false, true] },
-    { key: "slots", env: "SEP_SLOTS", flag: "--slots", texts: ["4", "3", "2"], config: "64", values: [4, 3, 2, 64] },
-    { key: "pytestMaxWorkers", env: "PYTEST_MAX_WORKERS", flag: "--pytest-max-workers", texts: ["4", "3", "2"], config: "1", values: [4, 3, 2, 1] },
-    { key: "logDir", env: "SEP_LOG_DIR", flag: "--log-dir", texts: ["f", "e", "d"], config: '"c"', values: ["f", "e", "d", "c"] },
-    { key: "scope", env: "SEP_SCOPE", flag: "--scope", texts: ["project", "Machine", "project"], config: '"machine"', values: ["project", "machine", "project", "machine"] },
+    { key: "slots", env: "SEP_SLOTS", flag: undefined, texts: ["4", "3", "2"], config: "64", values: [4, 3, 2, 64] },
+    { key: "pytestMaxWorkers", env: "PYTEST_MAX_WORKERS", flag: undefined, texts: ["4", "3", "2"], config: "1", values: [4, 3, 2, 1] },
+    { key: "logDir", env: "SEP_LOG_DIR", flag: undefined, texts: ["f", "e", "d"], config: '"c"', values: ["f", "e", "d", "c"] },
+    { key: "scope", env: "SEP_SCOPE", flag: undefined, texts: ["project", "Machine", "project"], config: '"machine"', values: ["project", "machine", "project", "machine"] },
     { key: "keepRuns", env: "SEP_KEEP_RUNS", flag: "--keep", texts: ["0", "30", "20"], config: "10", values: [0, 30, 20, 10] },
   ];
 
@@ -100,6 +101,7 @@ describe("precedence: flag > env > .env.development > sep.config.ts > default", 
         { options: { env: {} }, source: { kind: "dotenv", origin: dotenv } },
       ];
       for (const [i, level] of levels.entries()) {
+        if (i === 0 && row.flag === undefined) continue;
         const config = await resolveConfig({ cwd: root, ...level.options });
         expect(resolvedValue(config)).toEqual(row.values[i]);
         expect(config.sources[row.key]).toEqual(level.source as never);
@@ -128,6 +130,29 @@ describe("precedence: flag > env > .env.development > sep.config.ts > default", 
     expect(config.timeout).toBe(7);
     expect(config.verbose).toBe(true);
     expect(config.sources.verbose).toEqual({ kind: "flag", origin: "--verbose" });
+  });
+});
+
+describe("FLAG_TO_KEY: the flag → key mapping, derived once from CONFIG_KEYS", () => {
+  test("every key with a flag, by the flag's name without --", () => {
+    expect(FLAG_TO_KEY).toEqual({
+      "memory-limit": "memoryLimitMb",
+      "check-interval": "checkInterval",
+      timeout: "timeout",
+      "pipeline-timeout": "pipelineTimeout",
+      "kill-grace": "killGrace",
+      verbose: "verbose",
+      keep: "keepRuns",
+      atomify: "atomify",
+      "enforce-runners": "enforceRunners",
+    });
+  });
+
+  const noFlag = CONFIG_KEYS.filter((info) => info.flag === undefined);
+  test.each(noFlag.map((info) => [info.key] as const))("%s has no flag: a flag value for it is not read", async (key) => {
+    const root = project();
+    const config = await resolveConfig({ cwd: root, env: {}, flags: { [key]: "4" } });
+    expect(config.sources[key]).toEqual({ kind: "default", origin: "default" });
   });
 });
 

@@ -70,7 +70,10 @@ export function parseSeconds(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const seconds = typeof value === "string" && /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
   if (!Number.isFinite(seconds)) {
-    throw new UsageError(`${flag} must be a number of seconds ≥ 0 (got ${JSON.stringify(value)} on the command line)`);
+    throw new UsageError(
+      `${flag} must be a number of seconds ≥ 0 (got ${JSON.stringify(value)} on the command line)`,
+      `give it in plain decimal, e.g. ${flag} 30 or ${flag} 2.5`,
+    );
   }
   return seconds * 1000;
 }

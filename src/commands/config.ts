@@ -1,6 +1,7 @@
 // `sep config [--json]`: every resolved setting, its value and where it came from. Reads only.
 import { defineCommand } from "citty";
 import { CONFIG_KEYS, type ConfigSource, formatValue, resolveConfig, type ResolvedConfig } from "../config.ts";
+import { writeStdout } from "../output.ts";
 
 /**
  * The `--json` shape (stable; fields may be added, never renamed):
@@ -73,6 +74,6 @@ export default defineCommand({
   },
   async run({ args }) {
     const report = configReport(await resolveConfig({ cwd: process.cwd() }));
-    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatConfigTable(report));
+    await writeStdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatConfigTable(report));
   },
 });

@@ -1,33 +1,35 @@
 // What every command needs first: the configuration (flags applied), and sep's verbosity.
-import { type ConfigFlags, type ResolvedConfig, resolveConfig } from "../config.ts";
+import { type ConfigFlags, FLAG_TO_KEY, type ResolvedConfig, resolveConfig } from "../config.ts";
 import { type RunReporter, reporters } from "../core/job/events.ts";
+import type { JobOverrides } from "../core/job/limits.ts";
 import type { JobToRun } from "../core/run-now.ts";
 import { logger, setVerbosity } from "../logger.ts";
 import { terminalReporter } from "./present.ts";
-import { flagToConfigKey } from "./run-options.ts";
 
 /**
- * Resolve the configuration from cwd, with any run-option flags present in args (and any other
- * flags a command maps itself, such as `--keep`) overriding it. Reads files, creates none.
+ * Resolve the configuration from cwd, with every value flag in args that sets a configuration key
+ * (FLAG_TO_KEY: `--timeout`, `--memory-limit`, `--pipeline-timeout`, `--keep`, …) overriding it.
+ * Boolean flags come in `extra` from the commands that have them (`--no-…` and legacy spellings
+ * mean more than a value), and --verbose / --quiet set sep's verbosity. Reads files, creates none.
  */
 export async function loadConfig(args: Record<string, unknown> = {}, extra: ConfigFlags = {}): Promise<ResolvedConfig> {
   const flags: ConfigFlags = { ...extra };
-  for (const [flag, key] of Object.entries(flagToConfigKey)) {
+  for (const [flag, key] of Object.entries(FLAG_TO_KEY)) {
     const value = args[flag];
     if (typeof value === "string") flags[key] = value;
   }
-  if (typeof args["pipeline-timeout"] === "string") flags.pipelineTimeout = args["pipeline-timeout"];
   const config = await resolveConfig({ cwd: process.cwd(), flags });
   setVerbosity(args.verbose === true || config.verbose, args.quiet === true);
   return config;
 }
 
-/** The values of the run-option flags that were given, as validated numbers, by config key. */
-export function givenOverrides(args: Record<string, unknown>, config: ResolvedConfig) {
-  const overrides: Partial<Record<"timeout" | "memoryLimitMb" | "checkInterval" | "killGrace", number>> = {};
-  for (const [flag, key] of Object.entries(flagToConfigKey)) {
-    if (typeof args[flag] === "string") overrides[key as keyof typeof overrides] = config[key as keyof typeof overrides];
-  }
+/** The limits a stored job keeps whatever the drain's configuration says. */
+const JOB_LIMIT_KEYS = ["timeout", "memoryLimitMb", "checkInterval", "killGrace"] as const satisfies readonly (keyof JobOverrides)[];
+
+/** The job limits given as flags (already validated by loadConfig), by config key. */
+export function givenOverrides(config: ResolvedConfig): JobOverrides {
+  const overrides: JobOverrides = {};
+  for (const key of JOB_LIMIT_KEYS) if (config.sources[key].kind === "flag") overrides[key] = config[key];
   return overrides;
 }
 

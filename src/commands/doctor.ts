@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { escapeData, escapeProperty } from "../ci/github.ts";
 import { doctorExitCode, type Finding, type FindingStatus, runDoctor } from "../doctor/index.ts";
 import { singleLine } from "../format.ts";
-import { writeStdout } from "./run/shared.ts";
+import { writeStdout } from "../output.ts";
 
 const MARKS: Record<FindingStatus, { symbol: string; word: string; colour: string }> = {
   ok: { symbol: "✓", word: "ok  ", colour: "\x1b[32m" },

@@ -1,12 +1,13 @@
 // `sep init [--ci] [--force]`: set a project up: state dirs, .env.development, and ignore entries
 // (.gitignore; with --ci, .git/info/exclude, so a CI checkout's tracked files stay unchanged).
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { defineCommand } from "citty";
 import { CONFIG_KEYS } from "../config.ts";
 import { DOTENV_FILE, findProjectRoot } from "../core/paths.ts";
-import { ensurePrivateDir, writeFileAtomic } from "../core/store.ts";
+import { ensurePrivateDir, fsFailure, writeFileAtomic } from "../core/store.ts";
 import { logger } from "../logger.ts";
+import { writeStdout } from "../output.ts";
 
 export const GITIGNORE_HEADER = "# sep (Sequential Execution Pipeline)";
 export const GITIGNORE_ENTRIES = ["logs/", ".sequential-locks/", ".sep.log.lock"] as const;
@@ -86,48 +87,56 @@ export interface InitResult {
 /**
  * Set up root for sep. Never overwrites .env.development unless force. With ci, sep's files are
  * ignored through .git/info/exclude instead of .gitignore: a CI job must not change tracked files
- * (a later `git diff --exit-code` or a release step would see a dirty checkout).
+ * (a later `git diff --exit-code` or a release step would see a dirty checkout). Everything is read
+ * before anything is written, so a file sep cannot read stops it with nothing changed; a failure
+ * is a SepError naming the file and the errno.
  */
 export function initProject(options: { root: string; ci?: boolean; force?: boolean }): InitResult {
   const { root, ci = false, force = false } = options;
-  const steps: InitStep[] = [];
+  const dirs = STATE_DIRS.map((name) => join(root, name)).map((path) => ({ path, existed: _exists(path) }));
+  const dotenvPath = join(root, DOTENV_FILE);
+  const dotenvExisted = _exists(dotenvPath);
+  const keepDotenv = dotenvExisted && !force;
+  // A second `init --ci` finds the file the first one wrote: nothing was skipped then.
+  const ciValuesSkipped = keepDotenv && ci && _readText(dotenvPath) !== renderDotenv(true);
+  const ignore = ci ? _localIgnoreFile(root) : { path: join(root, ".gitignore"), entries: GITIGNORE_ENTRIES };
+  const ignoreText = "entries" in ignore ? _readProjectFile(ignore.path) : undefined;
 
-  for (const name of STATE_DIRS) {
-    const path = join(root, name);
-    const existed = _exists(path);
+  const steps: InitStep[] = [];
+  for (const { path, existed } of dirs) {
     ensurePrivateDir(path); // mode 0700; refuses a symlink or another user's dir
     steps.push({ path, action: existed ? "exists" : "created" });
   }
-
-  const dotenvPath = join(root, DOTENV_FILE);
-  const dotenvExisted = _exists(dotenvPath);
-  let ciValuesSkipped = false;
-  if (dotenvExisted && !force) {
-    // A second `init --ci` finds the file the first one wrote: nothing was skipped then.
-    ciValuesSkipped = ci && _readText(dotenvPath) !== renderDotenv(true);
+  if (keepDotenv) {
     steps.push({ path: dotenvPath, action: "exists", detail: "left alone; --force overwrites it" });
   } else {
     _writeProjectFile(dotenvPath, renderDotenv(ci));
     steps.push({ path: dotenvPath, action: dotenvExisted ? "overwritten" : "created" });
   }
-
-  steps.push(ci ? _ignoreLocally(root) : _ignoreInGitignore(join(root, ".gitignore"), GITIGNORE_ENTRIES));
+  steps.push("entries" in ignore ? _addIgnoreEntries(ignore.path, ignoreText, ignore.entries) : ignore);
   return { root, steps, ciValuesSkipped };
 }
 
-function _ignoreInGitignore(path: string, entries: readonly string[]): InitStep {
-  const existing = existsSync(path) ? readFileSync(path, "utf8") : undefined;
+function _addIgnoreEntries(path: string, existing: string | undefined, entries: readonly string[]): InitStep {
   const merged = mergeGitignore(existing, entries);
   if (merged.added.length === 0) return { path, action: "unchanged", detail: "already ignores sep's files" };
+  const dir = dirname(path);
+  try {
+    mkdirSync(dir, { recursive: true }); // .git/info may be missing in a fresh clone
+  } catch (error) {
+    throw fsFailure("E_PROJECT_FILE", "create", dir, error);
+  }
   _writeProjectFile(path, merged.text);
   return { path, action: existing === undefined ? "created" : "updated", detail: `added ${merged.added.join(", ")}` };
 }
 
-/** CI: ignore sep's files (and the .env.development init wrote) in this clone only. */
-function _ignoreLocally(root: string): InitStep {
+/**
+ * CI: where to ignore sep's files (and the .env.development init wrote) in this clone only, or the
+ * step that says there is no clone to ignore them in.
+ */
+function _localIgnoreFile(root: string): { path: string; entries: readonly string[] } | InitStep {
   const gitDir = join(root, ".git");
-  const info = join(gitDir, "info");
-  const path = join(info, "exclude");
+  const path = join(gitDir, "info", "exclude");
   let isGitDir = false;
   try {
     isGitDir = lstatSync(gitDir).isDirectory();
@@ -135,8 +144,17 @@ function _ignoreLocally(root: string): InitStep {
     // not a git checkout
   }
   if (!isGitDir) return { path, action: "unchanged", detail: "no .git directory here; nothing to ignore in" };
-  if (!existsSync(info)) mkdirSync(info, { recursive: true });
-  return _ignoreInGitignore(path, [...GITIGNORE_ENTRIES, DOTENV_FILE]);
+  return { path, entries: [...GITIGNORE_ENTRIES, DOTENV_FILE] };
+}
+
+/** A project file's text; undefined when there is none. Any other failure names the file. */
+function _readProjectFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw fsFailure("E_PROJECT_FILE", "read", path, error);
+  }
 }
 
 function _readText(path: string): string | undefined {
@@ -152,9 +170,18 @@ function _readText(path: string): string | undefined {
  * mode an existing file had (writeFileAtomic creates 0600), and a new one is 0644 like any checkout.
  */
 function _writeProjectFile(path: string, text: string): void {
-  const mode = existsSync(path) ? statSync(path).mode & 0o7777 : 0o644;
-  writeFileAtomic(path, text);
-  chmodSync(path, mode);
+  let mode = 0o644;
+  try {
+    mode = statSync(path).mode & 0o7777;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw fsFailure("E_PROJECT_FILE", "use", path, error);
+  }
+  writeFileAtomic(path, text, { errorCode: "E_PROJECT_FILE" });
+  try {
+    chmodSync(path, mode);
+  } catch (error) {
+    throw fsFailure("E_PROJECT_FILE", `set mode ${mode.toString(8)} on`, path, error);
+  }
 }
 
 /** lstat-based, so a dangling symlink counts as existing (ensurePrivateDir then refuses it). */
@@ -215,7 +242,7 @@ export default defineCommand({
     ci: { type: "boolean", description: "For a CI runner: write CI values (VERBOSE=1, TIMEOUT=1800, PIPELINE_TIMEOUT=7200), ignore sep's files in .git/info/exclude (tracked files stay unchanged), and print a GitHub Actions workflow" },
     force: { type: "boolean", description: "Overwrite an existing .env.development" },
   },
-  run({ args }) {
+  async run({ args }) {
     const root = findProjectRoot(process.cwd());
     const result = initProject({ root, ci: Boolean(args.ci), force: Boolean(args.force) });
     logger.info(`project root: ${root}`);
@@ -227,6 +254,6 @@ export default defineCommand({
     if (result.ciValuesSkipped) {
       logger.warn(`${DOTENV_FILE} exists, so the CI values were not written: use --force, or set them in the workflow's env`);
     }
-    if (args.ci) process.stdout.write(GITHUB_WORKFLOW_SNIPPET);
+    if (args.ci) await writeStdout(GITHUB_WORKFLOW_SNIPPET);
   },
 });

@@ -3,6 +3,7 @@
 import { defineCommand } from "citty";
 import { UsageError } from "../errors.ts";
 import { logger } from "../logger.ts";
+import { writeStdout } from "../output.ts";
 import { atomifyFlags, atomifyOptions, legacyNotes } from "./atomify-options.ts";
 import { loadConfig } from "./context.ts";
 
@@ -35,8 +36,8 @@ export default defineCommand({
     if (!plan.tool) logger.info(`${formatArgv(command.slice(0, 1))} is not a tool sep splits or rewrites; it runs exactly as written`);
     const env = plan.atoms[0]?.env;
     if (env) logger.info(`each job runs with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}`);
-    if (args.json) process.stdout.write(`${JSON.stringify(plan.atoms, null, 2)}\n`);
-    else process.stdout.write(plan.atoms.map((atom) => `${formatArgv(atom.argv)}\n`).join(""));
+    if (args.json) await writeStdout(`${JSON.stringify(plan.atoms, null, 2)}\n`);
+    else await writeStdout(plan.atoms.map((atom) => `${formatArgv(atom.argv)}\n`).join(""));
     return 0;
   },
 });

@@ -1,7 +1,6 @@
 // The options every way of running a command accepts (`sep -- CMD`, `sep queue add -- CMD`),
 // including how it may be split into jobs (atomification) and given the project's runner.
 import type { ArgsDef } from "citty";
-import type { ConfigKey } from "../config.ts";
 import { atomifyOptions } from "./atomify-options.ts";
 
 export const runOptions = {
@@ -16,11 +15,3 @@ export const runOptions = {
   quiet: { type: "boolean", alias: "q", description: "Only warnings and errors from sep" },
   ...atomifyOptions,
 } as const satisfies ArgsDef;
-
-/** Flags that override configuration keys, as resolveConfig takes them. */
-export const flagToConfigKey: Record<string, ConfigKey> = {
-  timeout: "timeout",
-  "memory-limit": "memoryLimitMb",
-  "check-interval": "checkInterval",
-  "kill-grace": "killGrace",
-};

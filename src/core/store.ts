@@ -1,7 +1,8 @@
 // State on disk: private directories, atomic JSON writes (temp + rename), tolerant reads.
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { constants, type Stats } from "node:fs";
-import { SepError } from "../errors.ts";
+import { dirname } from "node:path";
+import { type ErrorCode, SepError } from "../errors.ts";
 
 const uid = typeof process.getuid === "function" ? process.getuid() : -1;
 
@@ -16,15 +17,14 @@ export function ensurePrivateDir(dir: string): void {
     _checkPrivateDir(dir, lstatSync(dir));
     return;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    if (error instanceof SepError) throw error;
+    // ENOTDIR: a parent is a regular file; EACCES: a parent cannot be searched.
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw fsFailure("E_STATE_DIR", "use", dir, error);
   }
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw new SepError("E_STATE_DIR", `cannot create ${dir}: ${(error as NodeJS.ErrnoException).code ?? error}`, {
-      cause: error,
-      hint: "check the path and its permissions, or point the setting elsewhere (see `sep config`)",
-    });
+    throw fsFailure("E_STATE_DIR", "create", dir, error);
   }
   _checkPrivateDir(dir, lstatSync(dir));
 }
@@ -54,7 +54,7 @@ let tempCounter = 0;
  * O_EXCL|O_NOFOLLOW on the temp name means we never write through a planted symlink. A failure
  * (disk full, read-only, gone) is a SepError naming the file, and leaves no temp file behind.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, options: { fsync?: boolean } = {}): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, options: { fsync?: boolean; errorCode?: ErrorCode } = {}): void {
   const temp = `${path}.${process.pid}.${++tempCounter}.tmp`;
   let fd: number | undefined;
   try {
@@ -68,8 +68,49 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
   } catch (error) {
     if (fd !== undefined) closeSync(fd);
     unlinkSafe(temp);
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new SepError("E_STATE_WRITE", `cannot write ${path}: ${code}`, { cause: error, hint: "check the disk space and permissions there" });
+    throw fsFailure(options.errorCode ?? "E_STATE_WRITE", "write", path, error);
+  }
+}
+
+/**
+ * A failed file-system call as a SepError: `cannot <what> <path>: <errno>`, and a hint that says
+ * what to do about that errno there. Never "internal error" with a stack for a full disk.
+ */
+export function fsFailure(code: ErrorCode, what: string, path: string, error: unknown): SepError {
+  const errno = (error as NodeJS.ErrnoException).code ?? (error as Error).message ?? String(error);
+  return new SepError(code, `cannot ${what} ${path}: ${errno}`, { cause: error, hint: errnoHint(errno, path) });
+}
+
+/** What to do next about a failed file-system call on path, by errno. */
+export function errnoHint(errno: string, path: string): string {
+  const dir = dirname(path);
+  switch (errno) {
+    case "ENOSPC":
+    case "EDQUOT":
+      return `the disk (or your quota) is full: free some space where ${dir} lives (\`df -h ${dir}\`), then try again`;
+    case "EROFS":
+      return `${dir} is on a read-only file system: remount it read-write, or point sep's state elsewhere (\`sep config\` shows lockDir and logDir)`;
+    case "EACCES":
+    case "EPERM":
+      return `you may not write there: check the owner and mode of ${dir} (\`ls -ld ${dir}\`)`;
+    case "ENOTDIR":
+      return `a part of ${path} is a file, not a directory: move that file away, or point sep's state elsewhere (\`sep config\`)`;
+    case "EISDIR":
+      return `${path} is a directory where sep expects a file: move it away, then try again`;
+    case "ENOENT":
+      return `${dir} does not exist (any more): create it, or run \`sep init\``;
+    case "EEXIST":
+    case "ENOTEMPTY":
+      return `something else is in the way at ${path}: move it away, then try again`;
+    case "EMFILE":
+    case "ENFILE":
+      return "too many open files: raise the limit (`ulimit -n`) or close other programs, then try again";
+    case "ELOOP":
+      return `${path} is a symlink (or a loop of them), which sep never follows: replace it with a real file or directory`;
+    case "EIO":
+      return `the disk reported an I/O error: check it (\`dmesg\`), then try again`;
+    default:
+      return `check ${path} and ${dir} (\`ls -ld ${dir}\`), then try again`;
   }
 }
 

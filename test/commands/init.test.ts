@@ -145,6 +145,32 @@ describe("initProject", () => {
     expect((caught as SepError).exitCode).toBe(1);
     expect((caught as SepError).message).toContain(join(root, "logs"));
   });
+
+  // Unreadable project files, made so for root too (a directory where the file must be): sep
+  // reads everything before it writes anything, so init stops with nothing changed.
+  const unreadable: { name: string; ci: boolean; block: (root: string) => string }[] = [
+    { name: ".gitignore is a directory", ci: false, block: (root) => join(root, ".gitignore") },
+    { name: "--ci: .git/info/exclude is a directory", ci: true, block: (root) => join(root, ".git", "info", "exclude") },
+  ];
+  for (const c of unreadable) {
+    test(`${c.name}: E_PROJECT_FILE naming it and EISDIR, exit 1, nothing created`, () => {
+      const root = project();
+      const path = c.block(root);
+      mkdirSync(path, { recursive: true });
+      const before = readdirSync(root, { recursive: true, encoding: "utf8" }).sort();
+      let caught: unknown;
+      try {
+        initProject({ root, ci: c.ci });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(SepError);
+      const error = caught as SepError;
+      expect([error.code, error.exitCode, error.message]).toEqual(["E_PROJECT_FILE", 1, `cannot read ${path}: EISDIR`]);
+      expect(error.hint).toContain("move it away");
+      expect(readdirSync(root, { recursive: true, encoding: "utf8" }).sort()).toEqual(before);
+    });
+  }
 });
 
 describe("mergeGitignore", () => {

@@ -4,6 +4,7 @@ import { defineCommand } from "citty";
 import { addAllToQueue } from "../../core/queue/entries.ts";
 import { UsageError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
+import { writeStdout } from "../../output.ts";
 import { givenOverrides, loadConfig, planJobs } from "../context.ts";
 import { parseSeconds } from "../args.ts";
 import { runOptions } from "../run-options.ts";
@@ -16,7 +17,7 @@ export default defineCommand({
     if (command === undefined) throw new UsageError(`missing "--" before the command`, "write it as: sep queue add [OPTIONS] -- COMMAND [ARGS...]");
     if (command.length === 0) throw new UsageError(`no command after "--"`, "write it as: sep queue add [OPTIONS] -- COMMAND [ARGS...]");
     const config = await loadConfig(args);
-    const overrides = givenOverrides(args, config);
+    const overrides = givenOverrides(config);
     const waitTimeoutMs = parseSeconds(args["wait-timeout"], "--wait-timeout");
     // Relative to where the job was added, as it would be for `sep --report`, not to the drain's cwd.
     const reportPath = args.report === undefined ? undefined : resolve(args.report);
@@ -38,7 +39,7 @@ export default defineCommand({
       })),
     );
     const ids = entries.map((entry) => entry.id);
-    process.stdout.write(`${ids.join("\n")}\n`);
+    await writeStdout(`${ids.join("\n")}\n`);
     const what = several ? `${command.join(" ")} as ${jobs.length} jobs (${ids[0]}…${ids.at(-1)})` : `${ids[0]}: ${args.name ?? command.join(" ")}`;
     logger.info(`stored ${what} — nothing ran yet; run the queue with \`sep queue start\``);
     return 0;

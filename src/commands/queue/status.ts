@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { queueStatus } from "../../core/queue/status.ts";
 import { formatBytes, formatDuration, renderTable, singleLine } from "../../format.ts";
+import { writeStdout } from "../../output.ts";
 import { loadConfig } from "../context.ts";
 
 export default defineCommand({
@@ -13,7 +14,7 @@ export default defineCommand({
     const config = await loadConfig();
     const status = queueStatus(config);
     if (args.json) {
-      process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      await writeStdout(`${JSON.stringify(status, null, 2)}\n`);
       return 0;
     }
     let out = "";
@@ -44,7 +45,7 @@ export default defineCommand({
       ]);
     }
     if (status.corrupt.length > 0) out += `not valid (set aside at the next \`sep queue start\`): ${status.corrupt.join(", ")}\n`;
-    process.stdout.write(out);
+    await writeStdout(out);
     return 0;
   },
 });

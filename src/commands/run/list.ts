@@ -4,9 +4,10 @@ import { UsageError } from "../../errors.ts";
 import { isRunFilter, listRuns, RUN_FILTERS } from "../../core/records/history.ts";
 import { logLayout } from "../../core/paths.ts";
 import { logger } from "../../logger.ts";
+import { writeStdout } from "../../output.ts";
 import { loadConfig } from "../context.ts";
 import { renderRunsTable } from "../present.ts";
-import { strictArgs, writeStdout } from "./shared.ts";
+import { strictArgs } from "./shared.ts";
 
 export const DEFAULT_LIMIT = 20;
 
@@ -45,7 +46,7 @@ function parseLimit(value: string | boolean | undefined): number {
   const text = String(value).trim();
   const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < 1) {
-    throw new UsageError(`--limit must be a whole number ≥ 1 (got ${JSON.stringify(value)})`);
+    throw new UsageError(`--limit must be a whole number ≥ 1 (got ${JSON.stringify(value)})`, `e.g. --limit 50; the default is ${DEFAULT_LIMIT}`);
   }
   return n;
 }

@@ -3,8 +3,9 @@ import { defineCommand } from "citty";
 import { pruneRuns } from "../../core/records/history.ts";
 import { logLayout } from "../../core/paths.ts";
 import { logger } from "../../logger.ts";
+import { writeStdout } from "../../output.ts";
 import { loadConfig } from "../context.ts";
-import { strictArgs, writeStdout } from "./shared.ts";
+import { strictArgs } from "./shared.ts";
 
 const args = {
   keep: { type: "string", description: "Keep the newest N runs (default: keepRuns / SEP_KEEP_RUNS, 100; 0 = keep all)", valueHint: "N" },
@@ -15,8 +16,7 @@ export default defineCommand({
   args,
   async run({ rawArgs }) {
     const { values } = strictArgs(rawArgs, args, "sep run prune", 0);
-    const keepFlag = typeof values.keep === "string" ? values.keep : undefined;
-    const config = await loadConfig({}, { keepRuns: keepFlag });
+    const config = await loadConfig(values); // --keep sets keepRuns
     const runsDir = logLayout(config.logDir).runsDir;
     if (config.keepRuns === 0) {
       logger.info(`keepRuns is 0: every run is kept; nothing pruned in ${runsDir}`);

@@ -2,10 +2,10 @@
 // and jobs are shown lives in ../present.ts, shared with `sep queue start`.
 import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
 import type { ArgsDef } from "citty";
-import { writeAll } from "../../core/fd.ts";
 import { UsageError } from "../../errors.ts";
 import type { JobRecord, RunRecord } from "../../core/records/types.ts";
 import { logLayout } from "../../core/paths.ts";
+import { writeStdout } from "../../output.ts";
 import { parseFlags, type ParsedFlags } from "../args.ts";
 
 /**
@@ -30,20 +30,6 @@ export function strictArgs(rawArgs: string[], def: ArgsDef, where: string, maxPo
 export function jobLogFile(logDir: string, run: RunRecord, job: JobRecord, n: number): string {
   if (typeof job.logPath === "string" && job.logPath !== "" && existsSync(job.logPath)) return job.logPath;
   return logLayout(logDir).jobLog(run.id, n);
-}
-
-/**
- * Write all of bytes to stdout, waiting out EAGAIN on a non-blocking pipe. When the reader went
- * away (`sep run view --log | head`), sep stops at once with exit 0, as a pager or `head` expects:
- * there is nobody left to tell anything.
- */
-export async function writeStdout(bytes: Uint8Array | string): Promise<void> {
-  try {
-    await writeAll(1, typeof bytes === "string" ? Buffer.from(bytes) : bytes);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EPIPE") process.exit(0);
-    throw error;
-  }
 }
 
 const CHUNK = 64 * 1024;

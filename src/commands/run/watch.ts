@@ -54,7 +54,7 @@ export async function follow(logDir: string, first: RunRecord): Promise<RunRecor
   for (let run: RunRecord | undefined = first; ; run = readRun(logDir, first.id)) {
     if (!run) {
       throw new SepError("E_RUN_GONE", `run ${first.id} disappeared from ${logDir} while being watched`, {
-        hint: "it was deleted, perhaps pruned (see keepRuns)",
+        hint: "it was deleted, perhaps pruned (keepRuns); `sep run list` shows the runs that are left",
       });
     }
     // A run in progress may still be taking jobs (`queue start --follow`): no "of N" until it ends.

@@ -1,13 +1,15 @@
 // The durable queue: one JSON file per stored job under <lockDir>/queue, numbered in arrival order.
 // Adding is a counter bump under a short flock plus an atomic write; a drain claims an entry by
-// renaming it into queue/claimed (rename is atomic, so two drains can never both claim it).
-import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+// renaming it into queue/claimed (rename is atomic, so two drains can never both claim it). A rename
+// that finds its file gone lost a race and is no failure; any other fs failure is a SepError
+// naming the file and the errno.
+import { existsSync, mkdirSync, readdirSync, renameSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { SepError } from "../../errors.ts";
 import type { JobOverrides } from "../job/limits.ts";
 import { highestNumber, withNextNumber } from "../turn/lock.ts";
 import { lockLayout } from "../paths.ts";
-import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "../store.ts";
+import { ensurePrivateDir, fsFailure, readJson, unlinkSafe, writeFileAtomic, writeJsonAtomic } from "../store.ts";
 
 export interface QueueEntry {
   /** "q" + the sequence number: what `queue remove` takes */
@@ -159,18 +161,37 @@ export function listQueue(lockDir: string): QueueListing {
 export function setAsideCorrupt(lockDir: string, names: string[]): string[] {
   const layout = lockLayout(lockDir);
   if (names.length === 0) return [];
-  mkdirSync(layout.corruptDir, { recursive: true, mode: 0o700 });
+  _makeDir(layout.corruptDir);
   const moved: string[] = [];
   for (const name of names) {
     const target = join(layout.corruptDir, `${Date.now()}-${name}`);
-    try {
-      renameSync(join(layout.queueDir, name), target);
-      moved.push(target);
-    } catch {
-      // already moved or removed by someone else
-    }
+    // false: already moved or removed by someone else
+    if (_move(join(layout.queueDir, name), target)) moved.push(target);
   }
   return moved;
+}
+
+/** mkdir -p with mode 0700; a failure names the directory. */
+function _makeDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw fsFailure("E_STATE_DIR", "create", dir, error);
+  }
+}
+
+/**
+ * rename(2) from → to: true when moved, false when from is gone (another drain or a remove got
+ * there first: a lost race, not a failure). Anything else (EACCES, EROFS, ENOSPC, …) throws.
+ */
+function _move(from: string, to: string): boolean {
+  try {
+    renameSync(from, to);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw fsFailure("E_STATE_WRITE", `move ${from} to`, to, error);
+  }
 }
 
 export function findEntry(lockDir: string, id: string): QueueEntry | undefined {
@@ -202,11 +223,7 @@ export function removeFromQueue(lockDir: string, id: string): QueueEntry {
 function takeOut(lockDir: string, entry: QueueEntry): boolean {
   const layout = lockLayout(lockDir);
   const trash = join(layout.queueDir, `.removed-${entry.seq}-${process.pid}`);
-  try {
-    renameSync(layout.queueEntry(entry.seq), trash);
-  } catch {
-    return false;
-  }
+  if (!_move(layout.queueEntry(entry.seq), trash)) return false;
   unlinkSafe(trash);
   return true;
 }
@@ -219,13 +236,8 @@ export function clearQueue(lockDir: string): QueueEntry[] {
 /** Claim an entry for a drain; false when another drain or a `remove` got there first. */
 export function claimEntry(lockDir: string, entry: QueueEntry): boolean {
   const layout = lockLayout(lockDir);
-  mkdirSync(layout.claimedDir, { recursive: true, mode: 0o700 });
-  try {
-    renameSync(layout.queueEntry(entry.seq), join(layout.claimedDir, `${entry.seq}.json`));
-    return true;
-  } catch {
-    return false;
-  }
+  _makeDir(layout.claimedDir);
+  return _move(layout.queueEntry(entry.seq), join(layout.claimedDir, `${entry.seq}.json`));
 }
 
 /** The claimed entry's job has its record now; the claim file is no longer needed. */
@@ -278,12 +290,8 @@ export function recoverClaims(lockDir: string): { returned: string[]; dropped: s
     const path = join(layout.claimedDir, name);
     const entry = readJson<unknown>(path);
     if (!isEntry(entry)) {
-      mkdirSync(layout.corruptDir, { recursive: true, mode: 0o700 });
-      try {
-        renameSync(path, join(layout.corruptDir, `${Date.now()}-claimed-${name}`));
-      } catch {
-        // gone already
-      }
+      _makeDir(layout.corruptDir);
+      _move(path, join(layout.corruptDir, `${Date.now()}-claimed-${name}`)); // false: gone already
       continue;
     }
     if (name.endsWith(".started.json")) {
@@ -300,11 +308,23 @@ export function isPaused(lockDir: string): boolean {
   return existsSync(lockLayout(lockDir).pausedFlag);
 }
 
-/** Pause takes effect between jobs: the running job finishes, the next waits for `resume`. */
+/**
+ * Pause takes effect between jobs: the running job finishes, the next waits for `resume`. The flag
+ * is written atomically like every state file; a flag that cannot be set or removed is a SepError,
+ * never a "paused" or "resumed" that did not happen.
+ */
 export function setPaused(lockDir: string, paused: boolean): void {
   const layout = lockLayout(lockDir);
-  if (!paused) return unlinkSafe(layout.pausedFlag);
-  ensurePrivateDir(lockDir);
-  ensurePrivateDir(layout.queueDir);
-  writeFileSync(layout.pausedFlag, `${new Date().toISOString()}\n`, { mode: 0o600 });
+  if (paused) {
+    ensurePrivateDir(lockDir);
+    ensurePrivateDir(layout.queueDir);
+    writeFileAtomic(layout.pausedFlag, `${new Date().toISOString()}\n`);
+    return;
+  }
+  try {
+    unlinkSync(layout.pausedFlag);
+  } catch (error) {
+    // not paused, or a lock dir never made: resumed either way
+    if (!["ENOENT", "ENOTDIR"].includes((error as NodeJS.ErrnoException).code ?? "")) throw fsFailure("E_STATE_WRITE", "remove", layout.pausedFlag, error);
+  }
 }

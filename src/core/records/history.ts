@@ -2,7 +2,7 @@
 // or half-written record is skipped, never a crash; a run left unfinished by a dead sep is shown
 // (and re-recorded) as cancelled. Reading creates nothing: no directory, no lock, no log.
 import { lstatSync, rmSync } from "node:fs";
-import { SepError, UsageError } from "../../errors.ts";
+import { SepError } from "../../errors.ts";
 import type { Conclusion } from "../conclusion.ts";
 import { logLayout } from "../paths.ts";
 import { listRunIds, markAbandoned, mergeJobFiles, ownerAlive, reconcileRun } from "./reconcile.ts";
@@ -137,7 +137,10 @@ export function loadRun(logDir: string, idOrPrefix: string, now?: Date): RunReco
     const matches = ids.filter((candidate) => candidate.startsWith(wanted) || candidate.endsWith(`-${wanted}`));
     if (matches.length > 1) {
       const shown = matches.slice(0, 5).join(", ") + (matches.length > 5 ? `, … (${matches.length} in all)` : "");
-      throw new UsageError(`run id ${JSON.stringify(wanted)} is ambiguous in ${layout.runsDir}: it matches ${shown}`, "give more of the id");
+      throw new SepError("E_AMBIGUOUS_RUN", `run id ${JSON.stringify(wanted)} is ambiguous in ${layout.runsDir}: it matches ${shown}`, {
+        exitCode: 2,
+        hint: "give more of the id; `sep run list` shows the ids",
+      });
     }
     id = matches[0];
   }

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { SepError } from "../../errors.ts";
 import { EINTR, errno, EWOULDBLOCK, libc, LOCK_EX, LOCK_NB } from "../libc.ts";
 import { lockLayout } from "../paths.ts";
-import { ensurePrivateDir, readJson, unlinkSafe, writeFileAtomic, writeJsonAtomic } from "../store.ts";
+import { ensurePrivateDir, fsFailure, readJson, unlinkSafe, writeFileAtomic, writeJsonAtomic } from "../store.ts";
 
 /** Who holds (or waits for) a turn; stored in ticket and slot files for status and cleanup. */
 export interface Holder {
@@ -63,7 +63,7 @@ function lockSymbols() {
   const lib = libc();
   if (!lib) {
     throw new SepError("E_NO_FLOCK", "cannot load the C library to take kernel file locks", {
-      hint: "sep needs flock(2); this platform is not supported yet",
+      hint: "sep needs flock(2) from the C library: run it on Linux or macOS",
     });
   }
   return lib;
@@ -77,7 +77,7 @@ function openLockFile(path: string, create = true): number {
   try {
     return openSync(path, constants.O_RDWR | (create ? constants.O_CREAT : 0) | constants.O_NOFOLLOW, 0o600);
   } catch (error) {
-    throw new SepError("E_LOCK", `cannot open lock file ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`, { cause: error });
+    throw fsFailure("E_LOCK", "open lock file", path, error);
   }
 }
 

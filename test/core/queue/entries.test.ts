@@ -1,8 +1,9 @@
 // The durable queue's store (src/core/queue.ts) directly: numbering, FIFO listing, corrupt entries
 // set aside with their contents, remove, clear, claims, pause. No sep process runs here.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { lockLayout } from "../../../src/core/paths.ts";
 import {
   addAllToQueue,
   addToQueue,
@@ -19,7 +20,7 @@ import {
   setAsideCorrupt,
   setPaused,
 } from "../../../src/core/queue/entries.ts";
-import { SepError } from "../../../src/errors.ts";
+import { type ErrorCode, SepError } from "../../../src/errors.ts";
 import { type TempDir, tempDir } from "../../helpers.ts";
 
 const dirs: TempDir[] = [];
@@ -214,5 +215,134 @@ describe("pause", () => {
     setPaused(lock, false);
     setPaused(lock, false);
     expect(isPaused(lock)).toBe(false);
+  });
+});
+
+/** The SepError fn throws (the test fails when it throws anything else, or nothing). */
+function sepErrorOf(fn: () => unknown): SepError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof SepError) return error;
+    throw error;
+  }
+  throw new Error("expected a SepError, got none");
+}
+
+/** Every file and dir under root, relative, sorted: what a failed operation must leave as it was. */
+const tree = (root: string) => readdirSync(root, { recursive: true, encoding: "utf8" }).sort();
+
+describe("file-system failures are SepErrors naming the file and the errno, and change nothing else", () => {
+  // Tests run as root, where permission bits stop nothing: each case blocks the operation with
+  // something real in the way (a regular file where a directory must be, a directory where a
+  // file must go), which fails for root too.
+  const cases: {
+    name: string;
+    block: (lock: string) => void;
+    act: (lock: string) => unknown;
+    code: ErrorCode;
+    errno: RegExp;
+    names: (lock: string) => string;
+  }[] = [
+    {
+      name: "add: a parent of the lock dir is a regular file",
+      block: (lock) => writeFileSync(lock, "not a dir"),
+      act: (lock) => addToQueue(join(lock, "inner"), job("true")),
+      code: "E_STATE_DIR",
+      errno: /ENOTDIR/,
+      names: (lock) => join(lock, "inner"),
+    },
+    {
+      name: "claim: queue/claimed is a regular file",
+      block: (lock) => writeFileSync(join(queueDir(lock), "claimed"), "x"),
+      act: (lock) => claimEntry(lock, findEntry(lock, "q1")!),
+      code: "E_STATE_DIR",
+      errno: /EEXIST|ENOTDIR/,
+      names: (lock) => join(queueDir(lock), "claimed"),
+    },
+    {
+      name: "claim: a directory is in the way of the claim file",
+      block: (lock) => mkdirSync(join(queueDir(lock), "claimed", "1.json", "inside"), { recursive: true }),
+      act: (lock) => claimEntry(lock, findEntry(lock, "q1")!),
+      code: "E_STATE_WRITE",
+      errno: /EISDIR|ENOTEMPTY|EEXIST/,
+      names: (lock) => join(queueDir(lock), "claimed", "1.json"),
+    },
+    {
+      name: "set aside: queue/corrupt is a regular file",
+      block: (lock) => {
+        writeFileSync(join(queueDir(lock), "7.json"), "{not json");
+        writeFileSync(join(queueDir(lock), "corrupt"), "x");
+      },
+      act: (lock) => setAsideCorrupt(lock, ["7.json"]),
+      code: "E_STATE_DIR",
+      errno: /EEXIST|ENOTDIR/,
+      names: (lock) => join(queueDir(lock), "corrupt"),
+    },
+    {
+      name: "remove: a directory is in the way of the entry's trash name",
+      block: (lock) => mkdirSync(join(queueDir(lock), `.removed-1-${process.pid}`, "inside"), { recursive: true }),
+      act: (lock) => removeFromQueue(lock, "q1"),
+      code: "E_STATE_WRITE",
+      errno: /EISDIR|ENOTEMPTY|EEXIST/,
+      names: (lock) => lockLayout(lock).queueEntry(1),
+    },
+    {
+      name: "clear: the same, through clearQueue",
+      block: (lock) => mkdirSync(join(queueDir(lock), `.removed-1-${process.pid}`, "inside"), { recursive: true }),
+      act: (lock) => clearQueue(lock),
+      code: "E_STATE_WRITE",
+      errno: /EISDIR|ENOTEMPTY|EEXIST/,
+      names: (lock) => lockLayout(lock).queueEntry(1),
+    },
+    {
+      name: "pause: the paused flag's place is taken by a directory",
+      block: (lock) => mkdirSync(join(queueDir(lock), "paused", "inside"), { recursive: true }),
+      act: (lock) => setPaused(lock, true),
+      code: "E_STATE_WRITE",
+      errno: /EISDIR|ENOTEMPTY|EEXIST/,
+      names: (lock) => join(queueDir(lock), "paused"),
+    },
+    {
+      name: "resume: the paused flag is a directory, which unlink cannot remove",
+      block: (lock) => mkdirSync(join(queueDir(lock), "paused", "inside"), { recursive: true }),
+      act: (lock) => setPaused(lock, false),
+      code: "E_STATE_WRITE",
+      errno: /EISDIR|EPERM/,
+      names: (lock) => join(queueDir(lock), "paused"),
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const lock = lockDir();
+      if (!c.name.startsWith("add")) addToQueue(lock, job("true"));
+      c.block(lock);
+      const root = join(lock, "..");
+      const before = tree(root);
+      const error = sepErrorOf(() => c.act(lock));
+      expect(error.code).toBe(c.code);
+      expect(error.exitCode).toBe(1);
+      expect(error.message).toContain(c.names(lock));
+      expect(error.message).toMatch(c.errno);
+      expect(error.hint.length).toBeGreaterThan(0);
+      expect(tree(root)).toEqual(before);
+    });
+  }
+
+  test("a claim or remove that loses the race (the entry is gone) is no failure", () => {
+    const lock = lockDir();
+    const entry = addToQueue(lock, job("true"));
+    rmSync(lockLayout(lock).queueEntry(1));
+    expect(claimEntry(lock, entry)).toBe(false);
+    expect(setAsideCorrupt(lock, [basename(lockLayout(lock).queueEntry(1))])).toEqual([]);
+    expect(clearQueue(lock)).toEqual([]);
+  });
+
+  test("the paused flag is written atomically: mode 0600, no temp file left", () => {
+    const lock = lockDir();
+    setPaused(lock, true);
+    expect(readdirSync(queueDir(lock))).toEqual(["paused"]);
+    expect(statSync(join(queueDir(lock), "paused")).mode & 0o777).toBe(0o600);
+    expect(Date.parse(readFileSync(join(queueDir(lock), "paused"), "utf8").trim())).not.toBeNaN();
   });
 });

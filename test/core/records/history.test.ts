@@ -105,7 +105,7 @@ describe("loadRun errors", () => {
     const a = await writeFakeRun(logDir, { createdAt: at(1) });
     const b = await writeFakeRun(logDir, { createdAt: at(2) });
     const error = sepError(() => loadRun(logDir, "2025"));
-    expect(error.exitCode).toBe(2);
+    expect([error.code, error.exitCode]).toEqual(["E_AMBIGUOUS_RUN", 2]);
     expect(error.message).toContain("ambiguous");
     expect(error.message).toContain(a.id);
     expect(error.message).toContain(b.id);
