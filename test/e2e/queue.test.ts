@@ -441,30 +441,51 @@ test("one drain per scope: a second start names the draining pid; --wait drains 
 describe("queue status", () => {
   test("--json shows the running job, invocations waiting for a turn and stored jobs; text shows the same", async () => {
     const dir = tempProject();
+    // Clock readings around each event bound what status may report: a counter that starts at an
+    // event between `before` and `after`, read at a moment between `asked` and `answered`, lies
+    // in [asked - after, answered - before].
     await add(dir, blocker("1"));
+    const beforeAdd = Date.now();
     await add(dir, ["echo", "stored-one"]);
+    const afterAdd = Date.now();
+    const beforeDrain = Date.now();
     const drain = startDrain(dir);
     await waitFor(() => existsSync(join(dir, "started-1")), { what: "the first job to start" });
+    const jobStarted = Date.now(); // the job touched started-1 after sep recorded its start
+    const beforeDirect = Date.now();
     const direct = startSep(["--", "true"], { cwd: dir });
     await waitFor(() => /waiting/.test(direct.stderr()), { what: "the direct invocation to wait" });
+    const directWaiting = Date.now();
 
+    const asked = Date.now();
     const s = await status(dir);
+    const answered = Date.now();
+    const within = (ms: number, since: { after: number; before: number }) => {
+      expect(ms).toBeGreaterThanOrEqual(asked - since.after);
+      expect(ms).toBeLessThanOrEqual(answered - since.before);
+    };
     for (const key of ["running", "waiting", "queued"]) expect(Array.isArray(s[key])).toBe(true);
     expect(s.running.length).toBe(1);
     const running = s.running[0];
     expect(running.pid).toBe(drain.pid);
     expect(running.argv).toEqual(blocker("1"));
-    expect(typeof running.elapsedMs).toBe("number");
-    expect(running.elapsedMs).toBeGreaterThanOrEqual(0);
+    // Elapsed since the job started (not since q1 was stored), and it has been running a while.
+    within(running.elapsedMs, { before: beforeDrain, after: jobStarted });
+    expect(running.elapsedMs).toBeGreaterThan(0);
     expect(running.memoryBytes).toBeGreaterThan(0);
     expect(s.waiting.length).toBe(1);
     expect(s.waiting[0].pid).toBe(direct.pid);
     expect(s.waiting[0].argv).toEqual(["true"]);
-    expect(s.waiting[0].waitMs).toBeGreaterThanOrEqual(0);
+    // Waiting since the direct invocation began; it began after the running job started.
+    within(s.waiting[0].waitMs, { before: beforeDirect, after: directWaiting });
+    expect(s.waiting[0].waitMs).toBeGreaterThan(0);
+    expect(s.waiting[0].waitMs).toBeLessThanOrEqual(running.elapsedMs);
     expect(s.queued.length).toBe(1);
     expect(s.queued[0].id).toBe("q2");
     expect(s.queued[0].argv).toEqual(["echo", "stored-one"]);
-    expect(s.queued[0].waitMs).toBeGreaterThan(0);
+    // Stored since `queue add`, before the drain started: longer than the running job has run.
+    within(s.queued[0].waitMs, { before: beforeAdd, after: afterAdd });
+    expect(s.queued[0].waitMs).toBeGreaterThanOrEqual(running.elapsedMs);
     expect(s.drain.pid).toBe(drain.pid);
 
     const text = await sep(dir, ["queue", "status"]);

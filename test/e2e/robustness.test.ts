@@ -4,7 +4,7 @@ import { afterEach, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { missingTool } from "../atomify/helpers.ts";
-import { cleanupAll, ensureBinary, runIds, readRun, runSep, SEP, sepEnv, startSep, tempProject, waitFor, waitForFile } from "./helpers.ts";
+import { cleanupAll, ensureBinary, isAlive, onlyRun, readPid, readRun, runIds, runSep, SEP, sepEnv, startSep, tempProject, waitFor, waitForFile } from "./helpers.ts";
 
 beforeAll(() => ensureBinary(), 300_000);
 afterEach(() => cleanupAll());
@@ -42,34 +42,102 @@ test("a command after -- for a subcommand that takes none is refused, not droppe
 
 test("a SIGTERM that arrives before the job starts: nothing starts, exit 143", async () => {
   const dir = tempProject();
-  // A config that takes a while to load holds sep before the spawn.
-  writeFileSync(join(dir, "sep.config.ts"), "await Bun.sleep(1500);\nexport default {};\n");
+  // The config holds sep before the spawn until the SIGTERM has come: it says when it is being
+  // loaded, then waits for the signal itself. sep installs its own handler before loading the
+  // config, so by the time the config's listener runs, sep's has seen the signal too.
+  writeFileSync(
+    join(dir, "sep.config.ts"),
+    [
+      'import { writeFileSync } from "node:fs";',
+      'const termed = new Promise((resolve) => process.once("SIGTERM", resolve));',
+      'writeFileSync("config-loading", "x");',
+      "await termed;",
+      "export default {};",
+      "",
+    ].join("\n"),
+  );
   const sep = startSep(["--", "touch", "started"], { cwd: dir });
-  await Bun.sleep(400);
+  await waitForFile(join(dir, "config-loading"));
   sep.proc.kill("SIGTERM");
   const result = await sep.done;
   expect(result.exitCode).toBe(143);
   expect(existsSync(join(dir, "started"))).toBe(false);
+  // Not started and then killed: it never started at all.
+  expect(result.stderr).toContain("interrupted by SIGTERM");
+  expect(result.stderr).toContain("touch started did not run");
 }, 20_000);
 
-test("orphans of a job that exit are reaped while it runs, not kept as zombies of sep", async () => {
-  const dir = tempProject();
-  const sep = startSep(["--", "sh", "-c", "for i in $(seq 100); do (true &); done; echo x > spawned; sleep 3"], { cwd: dir });
-  await waitForFile(join(dir, "spawned"));
-  await Bun.sleep(1500); // more than one reaping interval
-  const zombies = readdirSync("/proc")
+/** The pids in /proc whose state is Z and whose parent is ppid. */
+function _zombiesOf(ppid: number): number[] {
+  return _procStats()
+    .filter((stat) => stat.state === "Z" && stat.ppid === ppid)
+    .map((stat) => stat.pid);
+}
+
+/** state and ppid of every process in /proc (fields 3 and 4 of /proc/PID/stat, read after the last ")"). */
+function _procStats(): Array<{ pid: number; state: string; ppid: number }> {
+  const stats: Array<{ pid: number; state: string; ppid: number }> = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "latin1");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      stats.push({ pid: Number(name), state: fields[0]!, ppid: Number(fields[1]) });
+    } catch {
+      // gone while we looked
+    }
+  }
+  return stats;
+}
+
+/** Live processes whose environment holds SEP_JOB_ID=jobId (the job's marker); zombies have none. */
+function _processesOfJob(jobId: string): number[] {
+  const needle = `\0SEP_JOB_ID=${jobId}\0`;
+  return readdirSync("/proc")
     .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
+    .filter((name) => {
       try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        return fields[0] === "Z" && Number(fields[1]) === sep.pid;
+        return `\0${readFileSync(`/proc/${name}/environ`, "latin1")}`.includes(needle);
       } catch {
         return false;
       }
-    });
-  expect(zombies.length).toBeLessThan(5);
+    })
+    .map(Number);
+}
+
+test("orphans of a job that exit are reaped while it runs, not kept as zombies of sep; none is left after it", async () => {
+  const dir = tempProject();
+  // 100 orphans that exit at once (each `(true &)` leaves its `true` to sep, the subreaper), and
+  // one that stays; the job then runs until the test writes `go`.
+  const script = [
+    "for i in $(seq 100); do (true &); done",
+    "(sleep 300 & echo $! > daemon.tmp; mv daemon.tmp daemon.pid)",
+    "echo $$ > leader.tmp; mv leader.tmp leader.pid",
+    "while [ ! -f go ]; do sleep 0.02; done",
+  ].join("; ");
+  const sep = startSep(["--", "sh", "-c", script], { cwd: dir });
+  await waitForFile(join(dir, "leader.pid"));
+  const daemon = readPid(join(dir, "daemon.pid"));
+  const leader = readPid(join(dir, "leader.pid"));
+  // The orphans went to sep (not to PID 1), so their zombies are sep's to reap.
+  expect(_procStats().find((stat) => stat.pid === daemon)?.ppid).toBe(sep.pid);
+  // All 100 gone from sep's children, not just not zombies yet: each exited and was reaped.
+  const otherChildrenOfSep = () => _procStats().filter((stat) => stat.ppid === sep.pid && stat.pid !== leader && stat.pid !== daemon);
+  await waitFor(() => otherChildrenOfSep().length === 0, { what: "sep to reap its job's exited orphans" });
+  expect(_zombiesOf(sep.pid)).toEqual([]);
+  // ...while the job still runs.
+  expect(isAlive(leader)).toBe(true);
+  expect(sep.proc.exitCode).toBeNull();
+
+  await Bun.write(join(dir, "go"), "");
   expect((await sep.done).exitCode).toBe(0);
+  const { job } = onlyRun(join(dir, "logs"));
+  expect(job.conclusion).toBe("success");
+  // At the end: the staying orphan was killed, nothing of the job is left, alive or zombie. (A
+  // zombie sep left behind goes to PID 1, and stays visible where PID 1 never reaps, as here.)
+  expect(isAlive(daemon)).toBe(false);
+  expect(_processesOfJob(job.id)).toEqual([]);
+  expect(_procStats().filter((stat) => stat.state === "Z" && [daemon, leader].includes(stat.pid))).toEqual([]);
 }, 20_000);
 
 test("run view during a drain shows the job that runs now", async () => {

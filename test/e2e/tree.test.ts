@@ -3,7 +3,7 @@
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanupAll, ensureBinary, FIXTURES, isAlive, onlyRun, readPid, runSep, startSep, tempProject, waitForFile } from "./helpers.ts";
+import { cleanupAll, ensureBinary, FIXTURES, isAlive, killLater, onlyRun, readPid, runSep, startSep, tempProject, waitForFile } from "./helpers.ts";
 
 beforeAll(() => ensureBinary(), 300_000);
 afterEach(() => cleanupAll());
@@ -98,22 +98,47 @@ test("a timeout kills ignore-sigterm.sh run directly as the leader", async () =>
 
 test("a timeout kills a whole spawn-tree.sh tree (8 shells + 8 sleeps)", async () => {
   const dir = tempProject();
-  const script = `sh ${join(FIXTURES, "spawn-tree.sh")} 8 300 & echo $! > tree.pid; wait`;
-  const sep = startSep(["--timeout", "1", "--kill-grace", "1", "--", "sh", "-c", script], { cwd: dir });
-  await waitForFile(join(dir, "tree.pid"));
+  // spawn-tree.sh writes tree.ready once all 16 exist; the test looks at the tree only then. The
+  // limit just has to outlast that set-up (milliseconds; if load ever made it lose, sep would end
+  // first and the race below says so, rather than a partial tree passing).
+  const script = `sh ${join(FIXTURES, "spawn-tree.sh")} 8 300 tree.ready & echo $! > tree.tmp; mv tree.tmp tree.pid; wait`;
+  const sep = startSep(["--timeout", "3", "--kill-grace", "1", "--", "sh", "-c", script], { cwd: dir });
+  const endedFirst = sep.done.then((result) => {
+    throw new Error(`sep ended (exit ${result.exitCode}) before spawn-tree.sh was ready`);
+  });
+  endedFirst.catch(() => {}); // only the race below looks at it
+  await Promise.race([Promise.all([waitForFile(join(dir, "tree.pid")), waitForFile(join(dir, "tree.ready"))]), endedFirst]);
   const root = readPid(join(dir, "tree.pid"));
-  // Collect the tree's pids while it runs, to check each afterwards.
-  const members = new Set<number>();
-  const deadline = Date.now() + 900;
-  while (Date.now() < deadline && sep.proc.exitCode === null) {
-    for (const pid of _descendantsOf(root)) members.add(pid);
-    await Bun.sleep(50);
-  }
+  const sleeps = readFileSync(join(dir, "tree.ready"), "utf8").trim().split("\n").map(Number);
+  for (const pid of sleeps) killLater(pid);
+
+  // The whole tree, alive, while sep still runs it: 8 shells, each with its sleep. Told apart by
+  // their place in the tree, not by name: a sleep may not have exec'd yet (still named "sh").
+  const shells = _childrenOf(root);
+  const sleepsSeen = shells.flatMap(_childrenOf);
+  const members = [...shells, ...sleepsSeen];
+  for (const pid of members) killLater(pid);
+  expect(sep.proc.exitCode).toBeNull();
+  expect(shells.map((pid) => _childrenOf(pid).length)).toEqual(Array(8).fill(1));
+  const byNumber = (a: number, b: number) => a - b;
+  expect(sleepsSeen.sort(byNumber)).toEqual([...sleeps].sort(byNumber));
+  expect(_descendantsOf(root).sort(byNumber)).toEqual([...members].sort(byNumber));
+  for (const pid of [root, ...members]) expect({ pid, alive: isAlive(pid) }).toEqual({ pid, alive: true });
+
   const result = await sep.done;
   expect(result.exitCode).toBe(124);
-  expect(members.size).toBeGreaterThanOrEqual(8);
+  expect(onlyRun(join(dir, "logs")).job.conclusion).toBe("timed_out");
   for (const pid of [root, ...members]) expect({ pid, alive: isAlive(pid) }).toEqual({ pid, alive: false });
 }, 30_000);
+
+/** A process's children (/proc/PID/task/PID/children); none when it is gone. */
+function _childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(" ").filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
 
 function _descendantsOf(root: number): number[] {
   const found: number[] = [];
