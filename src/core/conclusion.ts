@@ -33,7 +33,8 @@ export interface Verdict {
 }
 
 export function signalNumber(signal: string): number {
-  return (constants.signals as Record<string, number>)[signal] ?? 0;
+  // Real-time signals have no name in os.constants: signalName() gives them as "SIG34".
+  return (constants.signals as Record<string, number>)[signal] ?? Number(/^SIG(\d+)$/.exec(signal)?.[1] ?? 0);
 }
 
 export function decide(ending: JobEnding): Verdict {

@@ -72,10 +72,9 @@ describe("signal names and numbers", () => {
     });
   }
 
-  // Node's os.constants.signals has no real-time signals, so signalName(34) is "SIG34", which
-  // signalNumber does not know (0): `sep -- sh -c 'kill -34 $$'` exits 128, not 128 + 34 = 162.
-  // test.failing: when that is fixed this turns red; make it a plain test then.
-  test.failing("KNOWN BUG: a real-time signal (34) -> 162", () => {
+  // Node's os.constants.signals has no real-time signals: signalName(34) is "SIG34", and
+  // signalNumber reads it back, so `sep -- sh -c 'kill -34 $$'` exits 128 + 34 = 162.
+  test("a real-time signal (34) -> 162", () => {
     expect(decide({ exitCode: null, signal: signalName(34) })).toEqual({ conclusion: "failure", exitCode: 162 });
   });
 });

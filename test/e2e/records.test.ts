@@ -168,7 +168,7 @@ test("run.json and jobs/1.json carry the field names and types of DESIGN §6", a
   expect(Date.parse(job.queuedAt)).toBeLessThanOrEqual(Date.parse(job.startedAt));
   expect(Date.parse(job.startedAt)).toBeLessThanOrEqual(Date.parse(job.completedAt));
   expect(Number.isInteger(job.durationMs)).toBe(true);
-  expect(job.durationMs).toBeGreaterThanOrEqual(0);
+  expect(job.durationMs).toBe(Date.parse(job.completedAt) - Date.parse(job.startedAt));
   expect(job.limits).toEqual({ timeoutMs: 60_000, memoryLimitBytes: 500 * MB });
   expect(job.logPath).toBe(join(runDir, "jobs/1.log"));
   expect(readFileSync(job.logPath, "utf8")).toBe("hi\n");
