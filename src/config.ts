@@ -59,6 +59,17 @@ export interface SepConfig {
    * detection for those ecosystems. @default "auto"
    */
   runners?: "auto" | string | RunnerName[];
+  /**
+   * The machine governor's memory budget shared by every sep job on the machine, in MB: `"auto"`
+   * = the machine's memory (MemTotal, or the limit of the cgroup sep runs in, whichever is lower)
+   * minus `memoryReserveMb`; `0` = no governor. See docs/governor.md. @default "auto"
+   */
+  memoryBudgetMb?: "auto" | number;
+  /**
+   * Memory kept free for everything that is not a sep job (editor, browser, agents), in MB:
+   * `"auto"` = 10 % of the machine's memory, at least 512 MB. @default "auto"
+   */
+  memoryReserveMb?: "auto" | number;
 }
 
 /** Python runners and JS runners that `runners` may name (the words they prefix: README). */
@@ -103,6 +114,10 @@ export interface ResolvedConfig {
   enforceRunners: boolean;
   /** "auto", or the runners named (at most one per ecosystem), in the order given */
   runners: "auto" | RunnerName[];
+  /** "auto", or MB; 0 = no governor (resolveBudget in core/governor turns it into bytes) */
+  memoryBudgetMb: "auto" | number;
+  /** "auto", or MB */
+  memoryReserveMb: "auto" | number;
   /** CI / GITHUB_ACTIONS detected in the environment */
   ci: boolean;
   githubActions: boolean;
@@ -126,7 +141,9 @@ export type ConfigRule =
   | { type: "path" }
   | { type: "enum"; values: readonly string[] }
   /** "auto", or a list ("uv,pnpm" as text; a string or an array in sep.config.*) of runner names */
-  | { type: "runners" };
+  | { type: "runners" }
+  /** "auto", or a whole number ≥ min */
+  | { type: "autoOrInteger"; min: number };
 
 export interface ConfigKeyInfo {
   key: ConfigKey;
@@ -198,6 +215,12 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = [
   { key: "runners", env: "SEP_RUNNERS", default: "auto",
     description: "runners to enforce: auto (named by the project's lock files) or a list such as uv,pnpm",
     rule: { type: "runners" } },
+  { key: "memoryBudgetMb", env: "SEP_MEMORY_BUDGET_MB", default: "auto",
+    description: "MB all sep jobs on the machine may reserve together: auto (machine or cgroup memory − reserve) or a number; 0 = no governor",
+    rule: { type: "autoOrInteger", min: 0 } },
+  { key: "memoryReserveMb", env: "SEP_MEMORY_RESERVE_MB", default: "auto",
+    description: "MB the governor keeps free for everything else: auto (10 % of the memory, at least 512) or a number",
+    rule: { type: "autoOrInteger", min: 0 } },
 ];
 
 /**
@@ -307,6 +330,8 @@ export async function resolveConfig(options: ResolveConfigOptions): Promise<Reso
     atomifyBatchSize: values.atomifyBatchSize as number,
     enforceRunners: values.enforceRunners as boolean,
     runners: values.runners === "auto" ? "auto" : [...(values.runners as RunnerName[])],
+    memoryBudgetMb: values.memoryBudgetMb as "auto" | number,
+    memoryReserveMb: values.memoryReserveMb as "auto" | number,
     // CI detection reads the real environment only, never .env.development: the seed's CI setup
     // writes CI=true into that file, and a copy of it on a laptop must not switch on GitHub output.
     ci: _isTruthy(env.CI),
@@ -395,6 +420,11 @@ function _convert(rule: ConfigRule, raw: unknown, text: boolean): _Value | undef
     }
     case "runners":
       return _convertRunners(raw, text);
+    case "autoOrInteger": {
+      if (typeof raw === "string" && (text ? raw.trim().toLowerCase() : raw) === "auto") return "auto";
+      if (!text && typeof raw !== "number") return undefined;
+      return _convert({ type: "integer", min: rule.min }, raw, text);
+    }
   }
 }
 
@@ -434,6 +464,8 @@ function _ruleText(rule: ConfigRule, text: boolean): string {
       return "a non-empty path";
     case "enum":
       return rule.values.map((v) => `"${v}"`).join(" or ");
+    case "autoOrInteger":
+      return `"auto" or a whole number ≥ ${rule.min}`;
     case "runners":
       return `"auto" or a list of runners, at most one of ${PYTHON_RUNNERS.join("/")} and one of ${JS_RUNNERS.join("/")} ` +
         `(${text ? "comma-separated" : "a string or an array"})`;

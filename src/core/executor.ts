@@ -1,13 +1,13 @@
 // Runs one job: spawn it detached, stream its output, race the time, memory and signal watchers,
 // and leave no process of its tree behind. The first reason to stop it wins and is recorded.
-import { closeSync, openSync, statSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { decide, type JobEnding, type KillReason, signalName, type Verdict } from "./conclusion.ts";
 import { interrupted, onRepeatedInterrupt } from "./interrupts.ts";
 import { noteStderr, writeAll } from "./fd.ts";
 import { becomeSubreaper } from "./libc.ts";
 import { MemoryWatch } from "./proc/memory.ts";
-import { descendants, isAlive, killTree, reapOrphans, terminateTree, treeMemory } from "./proc/index.ts";
+import { descendants, isAlive, killTree, processStartTime, reapOrphans, terminateTree, treeMemory } from "./proc/index.ts";
 import type { KilledProcess } from "./records/types.ts";
 
 export const JOB_MARKER = "SEP_JOB_ID";
@@ -37,6 +37,27 @@ export interface JobSpec {
   onSpawn?(pid: number): void;
   /** something was lost (log write failed, …); said once per kind */
   onWarning?(message: string): void;
+  /**
+   * Called once, right after the spawn, with the handle that pauses and resumes the job's tree
+   * (the machine governor's pressure loop, see core/governor). Returns a function the executor
+   * calls when the job's leader has exited, before what it left is killed; the job is resumed then
+   * if it was paused. Paused time does not count against timeoutMs.
+   */
+  control?(job: JobControl): (() => void) | void;
+}
+
+/** The hold an outside controller (the governor) has on a running job. */
+export interface JobControl {
+  /** SIGSTOP to the job's process group and every descendant; false when already paused or ending */
+  pause(): boolean;
+  /** SIGCONT to the same; false when not paused */
+  resume(): boolean;
+  readonly paused: boolean;
+  /** the job's process group (its leader's pid) and the leader's start time */
+  readonly pgid: number;
+  readonly leaderStartTime?: number;
+  /** the tree's memory at the last poll (RSS sum, or PSS where it was read); 0 before the first */
+  treeBytes(): number;
 }
 
 export interface JobResult {
@@ -46,6 +67,8 @@ export interface JobResult {
   completedAt: Date;
   /** null when nothing could be measured */
   peakMemoryBytes: number | null;
+  /** time the job spent paused (SIGSTOPped by its control), not counted against the timeout */
+  pausedMs: number;
   /** what the tree looked like when sep killed it */
   kill?: { reason: string; measuredBytes?: number; processes: KilledProcess[] };
   /** the message for a command that could not start (126/127) */
@@ -156,7 +179,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   };
   const failStart = (error: "not_found" | "not_executable", message: string): JobResult => {
     const ending: JobEnding = { startupError: error, exitCode: null, signal: null };
-    return { verdict: decide(ending), ending, startedAt, completedAt: new Date(), peakMemoryBytes: null, startupMessage: message };
+    return { verdict: decide(ending), ending, startedAt, completedAt: new Date(), peakMemoryBytes: null, pausedMs: 0, startupMessage: message };
   };
 
   const resolved = resolveCommand(spec.argv[0] ?? "", spec.cwd, spec.env);
@@ -169,7 +192,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   const log = new LogFile(spec.logPath, warn);
   let child: ReturnType<typeof spawnDetached>;
   try {
-    child = spawnDetached(resolved.path, spec);
+    child = withJobOomScore(() => spawnDetached(resolved.path, spec), warn);
   } catch (error) {
     log.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -188,9 +211,35 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   let reason: KillReason | undefined;
   let kill: JobResult["kill"];
   let killing: Promise<unknown> | undefined;
+  // The time limit counts running time only: a pause stops the clock, a resume re-arms it with
+  // what was left.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timeLeftMs = spec.timeoutMs;
+  let armedAt = 0;
+  const armTimer = () => {
+    if (spec.timeoutMs <= 0 || reason) return;
+    armedAt = Date.now();
+    timer = setTimeout(() => stopJob({ kind: "timeout" }), Math.max(0, timeLeftMs));
+  };
+  const stopTimer = () => {
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    timer = undefined;
+    timeLeftMs -= Date.now() - armedAt;
+  };
+  let pausedAt: number | undefined;
+  let pausedMs = 0;
+  const endPause = () => {
+    if (pausedAt === undefined) return;
+    pausedMs += Date.now() - pausedAt;
+    pausedAt = undefined;
+  };
   const stopJob = (why: KillReason, snapshot?: { measuredBytes: number; processes: KilledProcess[] }) => {
     if (reason) return; // first reason wins
     reason = why;
+    // A paused tree is being killed: terminateTree sends SIGCONT after SIGTERM, so the TERM is
+    // delivered and the grace period means something; the pause ends here.
+    endPause();
     kill = snapshot
       ? { reason: why.kind, ...snapshot }
       : { reason: why.kind === "interrupted" ? why.signal : why.kind, processes: treeMemory(descendants(process.pid)).processes };
@@ -209,7 +258,30 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     onExceeded: (info) => stopJob({ kind: "memory" }, { measuredBytes: info.measuredBytes, processes: info.processes }),
   });
   spec.onSpawn?.(pgid);
-  const timer = spec.timeoutMs > 0 ? setTimeout(() => stopJob({ kind: "timeout" }), spec.timeoutMs) : undefined;
+  armTimer();
+  const control: JobControl = {
+    pause: () => {
+      if (reason || pausedAt !== undefined) return false;
+      stopTimer();
+      pausedAt = Date.now();
+      signalTree(pgid, "SIGSTOP");
+      return true;
+    },
+    resume: () => {
+      if (pausedAt === undefined) return false;
+      signalTree(pgid, "SIGCONT");
+      endPause();
+      armTimer();
+      return true;
+    },
+    get paused() {
+      return pausedAt !== undefined;
+    },
+    pgid,
+    leaderStartTime: processStartTime(pgid) ?? undefined,
+    treeBytes: () => memory.lastSample?.treeBytes ?? 0,
+  };
+  const releaseControl = spec.control?.(control);
   const reaper = setInterval(() => reapOrphans(pgid), REAP_INTERVAL_MS);
   const onInterrupt = () => stopJob({ kind: "interrupted", signal: interrupted.reason });
   if (interrupted.aborted) onInterrupt();
@@ -222,8 +294,12 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
 
   const pumps = Promise.all([pump(child.stdout, 1, log), pump(child.stderr, 2, log)]);
   await child.exited;
-  clearTimeout(timer);
+  stopTimer();
   clearInterval(reaper);
+  releaseControl?.();
+  // Never leave the rest of a paused tree stopped (the leader can only have exited by a kill).
+  if (control.paused) control.resume();
+  stopTimer();
   const last = memory.sampleNow();
   memory.stop();
 
@@ -253,8 +329,54 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     // high-water mark as the child's maxrss, so it reports sep's memory, not the job's. A job gone
     // before the first poll has no measured peak (null), rather than a made-up one.
     peakMemoryBytes: memory.peakBytes > 0 ? memory.peakBytes : null,
+    pausedMs,
     kill,
   };
+}
+
+/**
+ * SIGSTOP or SIGCONT to the job's whole tree: its process group, then every descendant of sep
+ * (escaped daemons, via the subreaper), walked twice for a stop, so a child forked between the
+ * group signal and the first walk is stopped too.
+ */
+function signalTree(pgid: number, signal: "SIGSTOP" | "SIGCONT"): void {
+  killTree({ pgid, pids: descendants(process.pid), signal });
+  if (signal === "SIGSTOP") killTree({ pids: descendants(process.pid), signal });
+}
+
+const OOM_SCORE_ADJ = "/proc/self/oom_score_adj";
+/** The most the kernel's OOM killer can prefer a process: a job tree dies before sep, the agent or the terminal. */
+const JOB_OOM_SCORE_ADJ = "1000";
+
+/**
+ * Run spawn with sep's own oom_score_adj raised to 1000, restored right after. The job inherits
+ * the value at fork, before it runs a single instruction, so every process it ever forks has it
+ * too; writing /proc/<child>/oom_score_adj after the spawn instead would race with the job's own
+ * first forks. The window is the spawn call itself: Bun.spawn forks synchronously.
+ * Restoring is always allowed: an unprivileged process may lower its value down to
+ * oom_score_adj_min, which only a CAP_SYS_RESOURCE write ever sets, so the value it had (at or
+ * above that minimum, or it could not have had it) can be written back; a privileged sep may
+ * write anything. Where /proc is missing or the write fails, the job runs with sep's value.
+ */
+function withJobOomScore<T>(spawn: () => T, warn: (message: string) => void): T {
+  if (process.platform !== "linux") return spawn();
+  let previous: string;
+  try {
+    previous = readFileSync(OOM_SCORE_ADJ, "latin1").trim();
+    if (previous === JOB_OOM_SCORE_ADJ) return spawn(); // a sep inside a job: already there
+    writeFileSync(OOM_SCORE_ADJ, JOB_OOM_SCORE_ADJ);
+  } catch {
+    return spawn();
+  }
+  try {
+    return spawn();
+  } finally {
+    try {
+      writeFileSync(OOM_SCORE_ADJ, previous);
+    } catch (error) {
+      warn(`could not set sep's oom_score_adj back to ${previous} (${(error as NodeJS.ErrnoException).code}); the kernel's OOM killer may pick sep itself`);
+    }
+  }
 }
 
 function spawnDetached(path: string, spec: JobSpec) {

@@ -68,6 +68,8 @@ const SEP_ENV_KEYS = [
   "SEP_ATOMIFY_BATCH_SIZE",
   "SEP_ENFORCE_RUNNERS",
   "SEP_RUNNERS",
+  "SEP_MEMORY_BUDGET_MB",
+  "SEP_MEMORY_RESERVE_MB",
 ];
 
 /** The environment every sep under test gets: no colours, not CI, no sep settings from outside. */

@@ -98,6 +98,9 @@ export async function terminateTree(options: TerminateOptions): Promise<Terminat
   let targets = collect();
   if (options.graceMs > 0) {
     send(targets, "SIGTERM");
+    // A stopped process (paused by the governor, or by anyone) keeps a TERM pending until it is
+    // continued: SIGCONT right after, so the grace period is a real chance to clean up.
+    send(targets, "SIGCONT");
     const deadline = Date.now() + options.graceMs;
     while (Date.now() < deadline) {
       // Re-walking is cheap (children files); newly forked descendants join the wait.

@@ -22,6 +22,8 @@ export async function killLeftovers(holder: Holder, graceMs: number): Promise<nu
   const pids = leftoverProcesses(holder);
   if (pids.length === 0) return [];
   killTree({ pgid: holder.pgid, pids, signal: "SIGTERM" });
+  // A job its crashed sep had paused is stopped: continue it so the TERM is delivered.
+  killTree({ pgid: holder.pgid, pids, signal: "SIGCONT" });
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && pids.some(isAlive)) await Bun.sleep(10);
   const survivors = leftoverProcesses(holder);

@@ -4,12 +4,13 @@
 // SIGKILL, so there is never a stale lock to guess about. flock alone is not fair, so arrival order
 // comes from numbered tickets: each waiter holds a flock on its own ticket file (a dead waiter's
 // ticket is therefore detectable and skipped), and only the oldest live ticket may take a free slot.
-import { closeSync, constants, existsSync, type FSWatcher, openSync, readdirSync, readFileSync, renameSync, watch, writeSync } from "node:fs";
+import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { SepError } from "../../errors.ts";
 import { EINTR, errno, EWOULDBLOCK, libc, LOCK_EX, LOCK_NB } from "../libc.ts";
 import { lockLayout } from "../paths.ts";
 import { ensurePrivateDir, fsFailure, readJson, unlinkSafe, writeFileAtomic, writeJsonAtomic } from "../store.ts";
+import { Waker } from "./waker.ts";
 
 /** Who holds (or waits for) a turn; stored in ticket and slot files for status and cleanup. */
 export interface Holder {
@@ -73,7 +74,7 @@ function lockSymbols() {
  * Open (creating) a lock file. O_NOFOLLOW: never through a planted symlink. The runtime opens every
  * file close-on-exec, and Bun closes fds ≥ 3 in children anyway, so a lock never leaks into a job.
  */
-function openLockFile(path: string, create = true): number {
+export function openLockFile(path: string, create = true): number {
   try {
     return openSync(path, constants.O_RDWR | (create ? constants.O_CREAT : 0) | constants.O_NOFOLLOW, 0o600);
   } catch (error) {
@@ -81,7 +82,8 @@ function openLockFile(path: string, create = true): number {
   }
 }
 
-function tryLock(fd: number, path: string): boolean {
+/** An exclusive flock on an open fd without waiting: true when taken, false when someone holds it. */
+export function tryLock(fd: number, path: string): boolean {
   const lib = lockSymbols();
   for (;;) {
     if (lib.flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
@@ -92,7 +94,7 @@ function tryLock(fd: number, path: string): boolean {
 }
 
 /** Blocking flock; only for locks held for microseconds (the ticket counter). */
-function lockBlocking(fd: number, path: string): void {
+export function lockBlocking(fd: number, path: string): void {
   const lib = lockSymbols();
   while (lib.flock(fd, LOCK_EX) !== 0) {
     if (errno() !== EINTR) throw new SepError("E_LOCK", `flock failed on ${path} (errno ${errno()})`);
@@ -376,62 +378,6 @@ export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
     throw error;
   } finally {
     waker?.close();
-  }
-}
-
-/**
- * Sleeps that end early when a watched directory changes (inotify, through fs.watch) or the wait
- * is aborted. A finishing holder removes its slot record, and a waiter that gets its turn removes
- * its ticket, so the next waiter wakes on the event instead of at its next poll. Polling stays as
- * the net for what leaves no event (a holder killed by SIGKILL) and where watching is not available.
- */
-class Waker {
-  private readonly watchers: FSWatcher[] = [];
-  private pending = false;
-  private resolve: (() => void) | undefined;
-  private readonly onAbort = () => this.wake();
-
-  constructor(
-    dirs: string[],
-    private readonly signal?: AbortSignal,
-  ) {
-    for (const dir of dirs) {
-      try {
-        this.watchers.push(watch(dir, () => this.wake()));
-      } catch {
-        // no inotify here: polling alone
-      }
-    }
-    signal?.addEventListener("abort", this.onAbort);
-  }
-
-  private wake(): void {
-    if (this.resolve) this.resolve();
-    else this.pending = true;
-  }
-
-  /** Resolves true when woken by an event, false when ms passed. */
-  sleep(ms: number): Promise<boolean> {
-    if (this.pending) {
-      this.pending = false;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.resolve = undefined;
-        resolve(false);
-      }, ms);
-      this.resolve = () => {
-        clearTimeout(timer);
-        this.resolve = undefined;
-        resolve(true);
-      };
-    });
-  }
-
-  close(): void {
-    for (const watcher of this.watchers) watcher.close();
-    this.signal?.removeEventListener("abort", this.onAbort);
   }
 }
 

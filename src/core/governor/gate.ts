@@ -1,0 +1,443 @@
+// The machine gate: a job whose project turn has come waits here until its reservation fits the
+// machine's budget and free memory (DESIGN §9), then holds an admission until it ends; while it
+// runs, the admission's pressure loop may pause and resume it.
+//
+// Waiting is cheap: a waiter sleeps until the ledger dir changes (inotify, turn/waker.ts), and only
+// the head of the line polls memory often; the others poll rarely, as a net. When the head sees
+// memory free up enough for someone behind it, it nudges them all awake.
+import { WaitAbortedError, WaitTimeoutError } from "../turn/lock.ts";
+import { Waker } from "../turn/waker.ts";
+import type { JobControl } from "../executor.ts";
+import { ownStartTime } from "../proc/index.ts";
+import { availableBytes, type Budget, type MachineMemory, readMachineMemory } from "./budget.ts";
+import { Ledger, type LedgerEntry, type OwnEntry } from "./ledger.ts";
+import { decidePressure, type PressureDecision } from "./pressure.ts";
+import type { Reservation, ReservationSource } from "./profiles.ts";
+import { jobMemory } from "./usage.ts";
+
+/** The gate's and the pressure loop's clocks; every one can be set for tests. */
+export interface GovernorTiming {
+  /** how often the head of the line re-checks memory */
+  headPollMs: number;
+  /** how often a waiter behind it re-checks (× its place in line, up to maxWaiterPollMs), as a net for missed events */
+  waiterPollMs: number;
+  maxWaiterPollMs: number;
+  /** once the head has waited this long, no later job may start ahead of it */
+  headWaitMs: number;
+  /** how often a running job's sep looks for memory pressure */
+  pressurePollMs: number;
+  /** after any pause, no further pause for this long */
+  settleMs: number;
+}
+
+export const DEFAULT_TIMING: GovernorTiming = {
+  headPollMs: 500,
+  waiterPollMs: 2000,
+  maxWaiterPollMs: 15_000,
+  headWaitMs: 60_000,
+  pressurePollMs: 500,
+  settleMs: 2000,
+};
+
+/** What a job waiting at the gate says, once: how much it needs, from where, and what is free. */
+export interface GateWaitingInfo {
+  needBytes: number;
+  source: ReservationSource;
+  /** free memory for jobs: MemAvailable − reserve − what admitted jobs may still grow into */
+  freeBytes: number;
+  budgetBytes: number;
+  /** Σ reservations of the admitted jobs */
+  admittedBytes: number;
+  /** jobs admitted now (running or paused) */
+  admittedJobs: number;
+  /** live waiters ahead of this one */
+  ahead: number;
+  /** what holds it back first */
+  reason: WaitReason;
+}
+
+export type WaitReason = "budget" | "memory" | "alone" | "head";
+
+/** Goes into the job record as `admission` (DESIGN §9). */
+export interface AdmissionRecord {
+  reservationBytes: number;
+  reservationSource: ReservationSource;
+  budgetBytes: number;
+  waitedMs: number;
+}
+
+export interface Admission {
+  readonly record: AdmissionRecord;
+  /** the ledger entry's arrival number */
+  readonly seq: number;
+  /** note the job's process group in the ledger (from runJob's onSpawn), so a sep crash can be cleaned up */
+  jobStarted(pgid: number, leaderStartTime?: number): void;
+  /**
+   * Pass as runJob's `control`: starts this job's pressure loop (pause/resume under memory
+   * pressure), and returns the function that stops it.
+   */
+  control(job: JobControl): () => void;
+  /** time the pressure loop kept the job paused so far */
+  pausedMs(): number;
+  /** leave the ledger; idempotent. Call when the job has ended (or did not start). */
+  release(): void;
+}
+
+export interface AdmitOptions {
+  /** budgetBytes must be > 0: with 0 (no governor) callers skip the gate entirely */
+  budget: Pick<Budget, "budgetBytes" | "reserveBytes">;
+  reservation: Reservation;
+  job: {
+    /** the job id; its processes' SEP_JOB_ID marker unless `marker` is given */
+    id: string;
+    marker?: string;
+    projectRoot: string;
+    argv: string[];
+    cwd: string;
+  };
+  /** the machine state dir; default machineStateDir() */
+  stateDir?: string;
+  /** what is left of --wait-timeout after the project turn: WaitTimeoutError (75) when it passes here */
+  waitTimeoutMs?: number;
+  /** aborting ends the wait with WaitAbortedError */
+  signal?: AbortSignal;
+  /** called once, when the job cannot be admitted at once */
+  onWaiting?(info: GateWaitingInfo): void;
+  /** ledger clean-ups and ignored files, for the log */
+  onWarning?(message: string): void;
+  /** the pressure loop's decisions that changed something, for the verbose log */
+  onPressure?(event: { action: "pause" | "resume"; why: string }): void;
+  timing?: Partial<GovernorTiming>;
+  /** where memory figures come from; default /proc/meminfo and the cgroup (tests may narrow it) */
+  readMemory?: () => MachineMemory;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The decision (pure)
+
+export interface GateCandidate {
+  seq: number;
+  reservationBytes: number;
+  /** ms since the epoch */
+  waitingSinceMs: number;
+}
+
+export interface AdmissionView {
+  self: GateCandidate;
+  /** every waiting entry; self may or may not be among them */
+  waiting: readonly GateCandidate[];
+  /** admitted (running and paused) jobs */
+  admitted: ReadonlyArray<{ reservationBytes: number; memoryBytes: number }>;
+  availableBytes: number;
+  reserveBytes: number;
+  budgetBytes: number;
+  nowMs: number;
+  headWaitMs: number;
+}
+
+interface DecisionNumbers {
+  freeBytes: number;
+  admittedBytes: number;
+  admittedJobs: number;
+  ahead: number;
+}
+
+export type AdmissionDecision = ({ admit: true; alone: boolean } | { admit: false; reason: WaitReason }) & DecisionNumbers;
+
+/**
+ * May self be admitted now? Pure.
+ *   fits  = Σ admitted reservations + its own ≤ budget
+ *           and MemAvailable − reserve − Σ admitted max(0, reservation − current memory) ≥ its own
+ *   larger than the whole budget: admitted alone, as the head, when nothing else is admitted
+ *   FIFO: the head (lowest seq waiting) is admitted when it fits; a later job that fits may go
+ *         ahead only when no one before it fits (they go first) and the head has waited less than
+ *         headWaitMs.
+ */
+export function decideAdmission(view: AdmissionView): AdmissionDecision {
+  const admittedBytes = view.admitted.reduce((sum, job) => sum + job.reservationBytes, 0);
+  const growth = view.admitted.reduce((sum, job) => sum + Math.max(0, job.reservationBytes - job.memoryBytes), 0);
+  const freeBytes = view.availableBytes - view.reserveBytes - growth;
+  const before = view.waiting.filter((other) => other.seq < view.self.seq).sort((a, b) => a.seq - b.seq);
+  const ahead = before.length;
+  const numbers: DecisionNumbers = { freeBytes, admittedBytes, admittedJobs: view.admitted.length, ahead };
+  const fits = (job: GateCandidate, first: boolean): WaitReason | undefined => {
+    if (job.reservationBytes > view.budgetBytes) return first && view.admitted.length === 0 ? undefined : "alone";
+    if (admittedBytes + job.reservationBytes > view.budgetBytes) return "budget";
+    if (freeBytes < job.reservationBytes) return "memory";
+    return undefined;
+  };
+  const own = fits(view.self, ahead === 0);
+  if (own) return { admit: false, reason: own, ...numbers };
+  if (ahead === 0) return { admit: true, alone: view.self.reservationBytes > view.budgetBytes, ...numbers };
+  const head = before[0] as GateCandidate;
+  if (view.nowMs - head.waitingSinceMs >= view.headWaitMs) return { admit: false, reason: "head", ...numbers };
+  if (before.some((other, i) => fits(other, i === 0) === undefined)) return { admit: false, reason: "head", ...numbers };
+  return { admit: true, alone: false, ...numbers };
+}
+
+// ---------------------------------------------------------------------------------------------
+// admit()
+
+/**
+ * Wait at the machine gate until this job may start; resolves with its admission (hold it until
+ * the job ends, then release()). Throws WaitTimeoutError (exit 75) when waitTimeoutMs passes and
+ * WaitAbortedError when signal aborts; the job's ledger entry is gone either way.
+ */
+export async function admit(options: AdmitOptions): Promise<Admission> {
+  if (!(options.budget.budgetBytes > 0)) throw new Error("admit() needs a budget: with budgetBytes 0 the governor is off and callers skip the gate");
+  const timing = { ...DEFAULT_TIMING, ...options.timing };
+  const readMemory = options.readMemory ?? readMachineMemory;
+  const ledger = new Ledger({ stateDir: options.stateDir, onWarning: options.onWarning });
+  const started = Date.now();
+  const deadline = options.waitTimeoutMs === undefined ? undefined : started + options.waitTimeoutMs;
+  const { budgetBytes, reserveBytes } = options.budget;
+  const reservationBytes = options.reservation.bytes;
+  if (options.signal?.aborted) throw new WaitAbortedError("wait aborted");
+
+  /** One decision under the ledger lock; admits (rewrites the entry) when it says so. */
+  const decide = (own: OwnEntry | undefined, nowMs: number): { decision: AdmissionDecision; own: OwnEntry; others: LedgerEntry[] } =>
+    ledger.locked(() => {
+      const entries = ledger.entries();
+      const memory = jobMemory(entries);
+      const admitted = entries.filter((entry) => entry.state !== "waiting");
+      const waitingEntries = entries.filter((entry) => entry.state === "waiting");
+      const self: GateCandidate = {
+        seq: own?.entry.seq ?? Number.MAX_SAFE_INTEGER,
+        reservationBytes,
+        waitingSinceMs: own ? Date.parse(own.entry.waitingSince) : nowMs,
+      };
+      const decision = decideAdmission({
+        self,
+        waiting: waitingEntries.map(_candidate),
+        admitted: admitted.map((entry) => ({ reservationBytes: entry.reservationBytes, memoryBytes: memory.get(entry.seq) ?? 0 })),
+        availableBytes: availableBytes(readMemory()),
+        reserveBytes,
+        budgetBytes,
+        nowMs,
+        headWaitMs: timing.headWaitMs,
+      });
+      const now = new Date(nowMs).toISOString();
+      const admittedFields = decision.admit ? { state: "running" as const, since: now, admittedAt: now } : undefined;
+      if (!own) {
+        own = ledger.add({
+          id: options.job.id,
+          ...(options.job.marker === undefined ? {} : { marker: options.job.marker }),
+          pid: process.pid,
+          pidStartTime: ownStartTime() ?? undefined,
+          projectRoot: options.job.projectRoot,
+          argv: options.job.argv,
+          cwd: options.job.cwd,
+          state: "waiting",
+          since: now,
+          waitingSince: now,
+          reservationBytes,
+          reservationSource: options.reservation.source,
+          budgetBytes,
+          ...admittedFields,
+        });
+      } else if (admittedFields) {
+        own.update(admittedFields);
+      }
+      return { decision, own, others: waitingEntries.filter((entry) => entry.seq !== own?.entry.seq) };
+    });
+
+  let { decision, own } = decide(undefined, started);
+  if (decision.admit) return _admission(ledger, own, options, timing, readMemory, 0);
+
+  let announced = false;
+  let woken = false;
+  const waker = new Waker([ledger.layout.dir], options.signal);
+  try {
+    for (;;) {
+      if (!announced) {
+        announced = true;
+        options.onWaiting?.({
+          needBytes: reservationBytes,
+          source: options.reservation.source,
+          freeBytes: decision.freeBytes,
+          budgetBytes,
+          admittedBytes: decision.admittedBytes,
+          admittedJobs: decision.admittedJobs,
+          ahead: decision.ahead,
+          reason: decision.admit ? "budget" : decision.reason,
+        });
+      }
+      if (options.signal?.aborted) throw new WaitAbortedError("wait aborted");
+      if (deadline !== undefined && Date.now() >= deadline) throw new WaitTimeoutError(Math.round((options.waitTimeoutMs ?? 0) / 100) / 10);
+      const isHead = decision.ahead === 0;
+      let delay = isHead ? timing.headPollMs : Math.min(timing.maxWaiterPollMs, timing.waiterPollMs * decision.ahead);
+      if (deadline !== undefined) delay = Math.max(0, Math.min(delay, deadline - Date.now()));
+      woken = await waker.sleep(delay);
+      if (options.signal?.aborted) throw new WaitAbortedError("wait aborted");
+      const round = decide(own, Date.now());
+      decision = round.decision;
+      own = round.own;
+      if (decision.admit) return _admission(ledger, own, options, timing, readMemory, Date.now() - started);
+      // The head's own polls are what notice memory freed outside the ledger; if that lets a job
+      // behind it start, wake them all (the event is what they sleep on).
+      if (!woken && decision.ahead === 0) _nudgeIfSomeoneFits(ledger, own, round.others, options, timing, readMemory);
+    }
+  } catch (error) {
+    own.remove();
+    throw error;
+  } finally {
+    waker.close();
+  }
+}
+
+function _candidate(entry: LedgerEntry): GateCandidate {
+  return { seq: entry.seq, reservationBytes: entry.reservationBytes, waitingSinceMs: Date.parse(entry.waitingSince) };
+}
+
+/** Would any waiter behind the head be admitted now (in this sep's view)? Then nudge them. */
+function _nudgeIfSomeoneFits(
+  ledger: Ledger,
+  own: OwnEntry,
+  others: LedgerEntry[],
+  options: AdmitOptions,
+  timing: GovernorTiming,
+  readMemory: () => MachineMemory,
+): void {
+  const behind = others.filter((entry) => entry.seq > own.entry.seq);
+  if (behind.length === 0) return;
+  ledger.locked(() => {
+    const entries = ledger.entries();
+    const memory = jobMemory(entries);
+    const admitted = entries
+      .filter((entry) => entry.state !== "waiting")
+      .map((entry) => ({ reservationBytes: entry.reservationBytes, memoryBytes: memory.get(entry.seq) ?? 0 }));
+    const waiting = entries.filter((entry) => entry.state === "waiting").map(_candidate);
+    const availableNow = availableBytes(readMemory());
+    const nowMs = Date.now();
+    const someoneFits = waiting.some(
+      (self) =>
+        self.seq !== own.entry.seq &&
+        decideAdmission({
+          self,
+          waiting,
+          admitted,
+          availableBytes: availableNow,
+          reserveBytes: options.budget.reserveBytes,
+          budgetBytes: options.budget.budgetBytes,
+          nowMs,
+          headWaitMs: timing.headWaitMs,
+        }).admit,
+    );
+    if (someoneFits) ledger.nudge();
+  });
+}
+
+/** The admission a job holds from the gate to its end, and its pressure loop. */
+function _admission(
+  ledger: Ledger,
+  own: OwnEntry,
+  options: AdmitOptions,
+  timing: GovernorTiming,
+  readMemory: () => MachineMemory,
+  waitedMs: number,
+): Admission {
+  let released = false;
+  let loop: ReturnType<typeof setTimeout> | undefined;
+  let job: JobControl | undefined;
+  let pausedAt: number | undefined;
+  let pausedTotal = 0;
+
+  const round = () => {
+    loop = undefined;
+    if (released || !job) return;
+    let decision: PressureDecision | undefined;
+    try {
+      decision = ledger.locked(() => {
+        const entries = ledger.entries();
+        const memory = jobMemory(entries);
+        const admitted = entries.filter((entry) => entry.state !== "waiting");
+        const nowMs = Date.now();
+        const result = decidePressure({
+          selfId: _key(own.entry),
+          jobs: admitted.map((entry) => ({
+            id: _key(entry),
+            state: entry.state as "running" | "paused",
+            admittedAtMs: Date.parse(entry.admittedAt ?? entry.since),
+            seq: entry.seq,
+            reservationBytes: entry.reservationBytes,
+            memoryBytes: memory.get(entry.seq) ?? 0,
+            sinceMs: Date.parse(entry.since),
+            started: entry.pgid !== undefined,
+          })),
+          availableBytes: availableBytes(readMemory()),
+          reserveBytes: options.budget.reserveBytes,
+          budgetBytes: options.budget.budgetBytes,
+          nowMs,
+          settleMs: timing.settleMs,
+        });
+        // The signal and the ledger change together, under the lock: what the others read next
+        // round is what the job really is.
+        if (result.action === "pause" && job?.pause()) {
+          pausedAt = nowMs;
+          own.update({ state: "paused", since: new Date(nowMs).toISOString() });
+        } else if (result.action === "resume" && job?.resume()) {
+          if (pausedAt !== undefined) pausedTotal += nowMs - pausedAt;
+          pausedAt = undefined;
+          own.update({ state: "running", since: new Date(nowMs).toISOString() });
+        } else {
+          return undefined;
+        }
+        return result;
+      });
+    } catch (error) {
+      options.onWarning?.(`the memory pressure check failed: ${(error as Error).message}`);
+    }
+    if (decision && decision.action !== "none") options.onPressure?.({ action: decision.action, why: decision.why });
+    schedule();
+  };
+  const schedule = () => {
+    if (released || !job) return;
+    loop = setTimeout(round, timing.pressurePollMs);
+    // The job's own exit keeps sep alive; a forgotten loop must not.
+    loop.unref?.();
+  };
+
+  return {
+    record: {
+      reservationBytes: own.entry.reservationBytes,
+      reservationSource: own.entry.reservationSource,
+      budgetBytes: options.budget.budgetBytes,
+      waitedMs,
+    },
+    get seq() {
+      return own.entry.seq;
+    },
+    jobStarted: (pgid, leaderStartTime) => {
+      if (released) return;
+      own.update({ pgid, ...(leaderStartTime === undefined ? {} : { leaderStartTime }) });
+    },
+    control: (handle) => {
+      job = handle;
+      // Only a started job can be chosen for a pause: make sure the ledger knows it is one.
+      if (own.entry.pgid === undefined && !released) own.update({ pgid: handle.pgid, ...(handle.leaderStartTime === undefined ? {} : { leaderStartTime: handle.leaderStartTime }) });
+      schedule();
+      return () => {
+        if (loop) clearTimeout(loop);
+        loop = undefined;
+        job = undefined;
+        if (pausedAt !== undefined) pausedTotal += Date.now() - pausedAt;
+        pausedAt = undefined;
+      };
+    },
+    pausedMs: () => pausedTotal + (pausedAt === undefined ? 0 : Date.now() - pausedAt),
+    release: () => {
+      if (released) return;
+      released = true;
+      if (loop) clearTimeout(loop);
+      loop = undefined;
+      if (pausedAt !== undefined) pausedTotal += Date.now() - pausedAt;
+      pausedAt = undefined;
+      own.remove();
+    },
+  };
+}
+
+/** Entries are told apart by seq: two jobs of one sep may share an id only in tests, never a seq. */
+function _key(entry: Pick<LedgerEntry, "seq">): string {
+  return String(entry.seq);
+}

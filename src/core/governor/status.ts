@@ -1,0 +1,77 @@
+// The machine's view for `sep status`: the budget, free memory, and every job at the gate or past
+// it, on this machine, for this user. Read-only: it never writes state and creates no directory.
+import type { ResolvedConfig } from "../../config.ts";
+import { type MachineMemory, readMachineMemory, resolveBudget } from "./budget.ts";
+import { type LedgerState, readLedger } from "./ledger.ts";
+import type { ReservationSource } from "./profiles.ts";
+import { jobMemory } from "./usage.ts";
+
+export interface MachineJob {
+  pid: number;
+  projectRoot: string;
+  argv: string[];
+  state: LedgerState;
+  reservationBytes: number;
+  /** what its tree uses now (RSS sum); 0 while waiting */
+  memoryBytes: number;
+  /** ISO 8601: when it entered its state */
+  since: string;
+  // Fields beyond DESIGN §9's (added, never renamed):
+  id: string;
+  cwd: string;
+  seq: number;
+  reservationSource: ReservationSource;
+  waitingSince: string;
+  admittedAt?: string;
+}
+
+/** `sep status --json`: DESIGN §9's shape, plus `why` and `governor` for people. */
+export interface MachineStatus {
+  budgetBytes: number;
+  reserveBytes: number;
+  availableBytes: number;
+  /** where the budget comes from: `auto: MemTotal 23.5 GB − reserve 2.4 GB` */
+  why: string;
+  /** false when memoryBudgetMb is 0: the jobs listed then are other seps' */
+  governor: boolean;
+  /** admitted (running, paused) first, in order of admission, then the waiting, in arrival order */
+  jobs: MachineJob[];
+}
+
+export interface MachineStatusOptions {
+  /** the machine state dir; default machineStateDir() */
+  stateDir?: string;
+  readMemory?: () => MachineMemory;
+}
+
+export function machineStatus(config: Pick<ResolvedConfig, "memoryBudgetMb" | "memoryReserveMb">, options: MachineStatusOptions = {}): MachineStatus {
+  const budget = resolveBudget(config, (options.readMemory ?? readMachineMemory)());
+  const entries = readLedger(options.stateDir);
+  const memory = jobMemory(entries);
+  const rank = (state: LedgerState) => (state === "waiting" ? 1 : 0);
+  const jobs = entries
+    .map((entry) => ({
+      pid: entry.pid,
+      projectRoot: entry.projectRoot,
+      argv: entry.argv,
+      state: entry.state,
+      reservationBytes: entry.reservationBytes,
+      memoryBytes: memory.get(entry.seq) ?? 0,
+      since: entry.since,
+      id: entry.id,
+      cwd: entry.cwd,
+      seq: entry.seq,
+      reservationSource: entry.reservationSource,
+      waitingSince: entry.waitingSince,
+      ...(entry.admittedAt === undefined ? {} : { admittedAt: entry.admittedAt }),
+    }))
+    .sort((a, b) => rank(a.state) - rank(b.state) || (a.admittedAt ?? "").localeCompare(b.admittedAt ?? "") || a.seq - b.seq);
+  return {
+    budgetBytes: budget.budgetBytes,
+    reserveBytes: budget.reserveBytes,
+    availableBytes: budget.availableBytes,
+    why: budget.why,
+    governor: budget.budgetBytes > 0,
+    jobs,
+  };
+}
