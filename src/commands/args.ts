@@ -65,6 +65,16 @@ export function parseFlags(tokens: string[], def: ArgsDef, where: string): Parse
   return { values, positionals };
 }
 
+/** A megabytes flag (`--reserve 512`): a whole number ≥ 1; undefined when not given; UsageError when bad. */
+export function parseMegabytes(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const mb = typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(mb) || mb < 1) {
+    throw new UsageError(`${flag} must be a whole number of MB ≥ 1 (got ${JSON.stringify(value)} on the command line)`, `e.g. ${flag} 512`);
+  }
+  return mb;
+}
+
 /** A seconds flag (`--wait-timeout 2.5`) in ms; undefined when not given; UsageError when bad. */
 export function parseSeconds(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;

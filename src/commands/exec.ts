@@ -2,7 +2,7 @@
 import { UsageError } from "../errors.ts";
 import { installInterruptHandlers } from "../core/interrupts.ts";
 import { runNow } from "../core/run-now.ts";
-import { parseFlags, parseSeconds } from "./args.ts";
+import { parseFlags, parseMegabytes, parseSeconds } from "./args.ts";
 import { loadConfig, planJobs, runReporter } from "./context.ts";
 import { runOptions } from "./run-options.ts";
 
@@ -28,6 +28,7 @@ export async function runFromCli(head: string[], command: string[] | undefined):
     cwd: process.cwd(),
     name: typeof args.name === "string" ? args.name : undefined,
     waitTimeoutMs: parseSeconds(args["wait-timeout"], "--wait-timeout"),
+    reserveMb: parseMegabytes(args.reserve, "--reserve"),
     reportPath: typeof args.report === "string" ? args.report : undefined,
     reporter: await runReporter(config),
   });

@@ -2,6 +2,7 @@
 // `sep run watch` print, so a job reads the same live and in the history.
 import { basename } from "node:path";
 import { isFailure } from "../core/conclusion.ts";
+import type { GateWaitingInfo } from "../core/governor/index.ts";
 import type { RunReporter } from "../core/job/events.ts";
 import type { Holder } from "../core/turn/lock.ts";
 import type { JobRecord, RunRecord } from "../core/records/types.ts";
@@ -158,8 +159,28 @@ export function groupLines(run: RunRecord): string[] {
 export function terminalReporter(): RunReporter {
   return {
     waiting: ({ ahead, holders }) => logger.info(describeWait(ahead, holders)),
+    admissionWaiting: (info, name) => logger.info(describeGateWait(info, name)),
     jobEnded: (job) => explainEnding(job),
   };
+}
+
+const RESERVATION_SOURCES: Record<string, string> = {
+  flag: "--reserve",
+  learned: "its past runs' peak + 20 %",
+  limit: "its memory limit: no runs of it to learn from yet",
+};
+
+/** Once, why a job whose turn came still waits: what it needs, from where, and what is free. */
+export function describeGateWait(info: GateWaitingInfo, name: string): string {
+  const why =
+    info.reason === "alone"
+      ? `it needs more than the whole budget of ${formatBytes(info.budgetBytes)}, so it runs alone once the ${info.admittedJobs} running ${info.admittedJobs === 1 ? "job ends" : "jobs end"}`
+      : info.reason === "head"
+        ? `${info.ahead} ${info.ahead === 1 ? "job waits" : "jobs wait"} ahead of it`
+        : info.reason === "budget"
+          ? `${formatBytes(info.admittedBytes)} of the ${formatBytes(info.budgetBytes)} budget is reserved by ${info.admittedJobs} running ${info.admittedJobs === 1 ? "job" : "jobs"}`
+          : `only ${formatBytes(Math.max(0, info.freeBytes))} of memory is free for jobs`;
+  return `waiting for memory: ${singleLine(name)} needs ${formatBytes(info.needBytes)} (${RESERVATION_SOURCES[info.source] ?? info.source}); ${why}`;
 }
 
 function describeWait(ahead: number, holders: Holder[]): string {

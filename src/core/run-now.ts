@@ -26,6 +26,8 @@ export interface RunNowOptions {
   cwd: string;
   name?: string;
   overrides?: JobOverrides;
+  /** --reserve: MB each job reserves at the machine gate */
+  reserveMb?: number;
   /** give up waiting for a turn after this many ms (exit 75) */
   waitTimeoutMs?: number;
   /** also write the record here: the job's, or the run's when there are several jobs */
@@ -65,6 +67,7 @@ export async function runNow(config: ResolvedConfig, options: RunNowOptions): Pr
       job,
       limits,
       waitTimeoutMs: options.waitTimeoutMs,
+      reserveMb: options.reserveMb,
       reporter: options.reporter,
       total: several ? jobs.length : undefined,
       env: options.jobs[index]?.env,

@@ -72,9 +72,24 @@ const SEP_ENV_KEYS = [
   "SEP_MEMORY_RESERVE_MB",
 ];
 
+let _machineDir: string | undefined;
+
+/**
+ * The machine state dir (governor ledger, learned profiles, machine-scope queue) the tests' seps
+ * share: one private dir per test process, so a suite never reads or writes the developer's own
+ * (~/.local/state/sep) and leaves nothing behind. A test may point XDG_RUNTIME_DIR elsewhere.
+ */
+export function testRuntimeDir(): string {
+  if (_machineDir) return _machineDir;
+  const dir = _tempDir("sep-e2e-runtime-");
+  process.on("exit", () => dir.cleanup());
+  _machineDir = realpathSync(dir.path);
+  return _machineDir;
+}
+
 /** The environment every sep under test gets: no colours, not CI, no sep settings from outside. */
 export function sepEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", CI: "" };
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", CI: "", XDG_RUNTIME_DIR: testRuntimeDir() };
   for (const key of SEP_ENV_KEYS) delete env[key];
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];

@@ -6,7 +6,7 @@ import { UsageError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { writeStdout } from "../../output.ts";
 import { givenOverrides, loadConfig, planJobs } from "../context.ts";
-import { parseSeconds } from "../args.ts";
+import { parseMegabytes, parseSeconds } from "../args.ts";
 import { runOptions } from "../run-options.ts";
 
 export default defineCommand({
@@ -19,6 +19,7 @@ export default defineCommand({
     const config = await loadConfig(args);
     const overrides = givenOverrides(config);
     const waitTimeoutMs = parseSeconds(args["wait-timeout"], "--wait-timeout");
+    const reserveMb = parseMegabytes(args.reserve, "--reserve");
     // Relative to where the job was added, as it would be for `sep --report`, not to the drain's cwd.
     const reportPath = args.report === undefined ? undefined : resolve(args.report);
     const jobs = await planJobs(command, args, config, "queue");
@@ -33,6 +34,7 @@ export default defineCommand({
         name: several ? job.name : args.name,
         overrides,
         waitTimeoutMs,
+        ...(reserveMb === undefined ? {} : { reserveMb }),
         reportPath: several ? undefined : reportPath,
         env: job.env,
         group,

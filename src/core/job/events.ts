@@ -1,5 +1,6 @@
 // What happens to a run as it goes — a job waits, starts, ends; the run ends — as events for the
 // edges to word: the terminal's lines, GitHub Actions groups, progress lines.
+import type { GateWaitingInfo } from "../governor/index.ts";
 import type { WaitingInfo } from "../turn/lock.ts";
 import type { JobRecord, RunRecord } from "../records/types.ts";
 
@@ -7,6 +8,8 @@ import type { JobRecord, RunRecord } from "../records/types.ts";
 export interface RunReporter {
   /** the turn did not come at the first try: who holds the slots, how many wait ahead */
   waiting?(info: WaitingInfo): void;
+  /** the project turn came, but the machine's memory budget does not admit the job yet (once) */
+  admissionWaiting?(info: GateWaitingInfo, name: string): void;
   /** the job's turn has come and it is about to start; total = jobs known so far in its run */
   jobStarting?(job: JobRecord, total?: number): void;
   jobEnded?(job: JobRecord, total?: number): void;
@@ -20,6 +23,9 @@ export function reporters(...list: (RunReporter | undefined)[]): RunReporter {
   return {
     waiting: (info) => {
       for (const r of present) r.waiting?.(info);
+    },
+    admissionWaiting: (info, name) => {
+      for (const r of present) r.admissionWaiting?.(info, name);
     },
     jobStarting: (job, total) => {
       for (const r of present) r.jobStarting?.(job, total);

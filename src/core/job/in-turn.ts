@@ -14,6 +14,7 @@ import { type Holder, type Turn, WaitAbortedError, waitForTurn } from "../turn/l
 import { insideHoldingJob, NESTED_TURN } from "../turn/nested.ts";
 import type { RunReporter } from "./events.ts";
 import type { JobLimits } from "./limits.ts";
+import { type GatePass, learnFromRun, passMachineGate } from "./machine-gate.ts";
 
 export interface JobInTurnOptions {
   config: ResolvedConfig;
@@ -32,6 +33,8 @@ export interface JobInTurnOptions {
   env?: Record<string, string>;
   /** called just before the spawn, when nothing can stop the job from starting any more */
   onStart?(): void;
+  /** --reserve: MB the job reserves at the machine gate instead of a learned or limit figure */
+  reserveMb?: number;
 }
 
 export type JobInTurnOutcome =
@@ -59,6 +62,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
   // Either stop — a signal to sep, or the caller's abort — also ends a wait for the turn.
   const waitSignal = options.abort ? AbortSignal.any([interrupted, options.abort]) : interrupted;
   const nested = insideHoldingJob(config);
+  const waitStartedAt = Date.now();
   let turn: Turn;
   try {
     turn = nested ? NESTED_TURN : await waitForTurn({
@@ -80,9 +84,27 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
     return { ran: false, exitCode: abortExitCode(options.abort), why: "aborted" };
   }
 
+  let gate: GatePass | undefined;
   try {
     if (turn.leftover) await cleanUpAfter(turn.leftover, config);
-    // A signal that came while the turn was taken, or during that cleanup: nothing starts.
+    // The project's turn has come; now the machine's: every sep job on the machine shares one
+    // memory budget. A nested sep runs inside its outer job's admission.
+    try {
+      gate = nested
+        ? undefined
+        : await passMachineGate({
+            config,
+            job,
+            limits,
+            reserveMb: options.reserveMb,
+            waitTimeoutMs: options.waitTimeoutMs === undefined ? undefined : Math.max(0, options.waitTimeoutMs - (Date.now() - waitStartedAt)),
+            signal: waitSignal,
+            onWaiting: (info) => options.reporter?.admissionWaiting?.(info, job.name),
+          });
+    } catch (error) {
+      if (!(error instanceof WaitAbortedError)) throw error;
+    }
+    // A signal that came while the turn was taken, during that cleanup or at the gate: nothing starts.
     const stoppedBy = interruptSignal();
     if (stoppedBy) {
       notice.warn(`interrupted by ${stoppedBy} before ${job.name} started; it did not run`);
@@ -93,7 +115,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
     // whose job id lets the next holder find the job's processes by their SEP_JOB_ID marker.
     turn.recordHolder(holder);
     recorder.open();
-    const logPath = recorder.started(job);
+    const logPath = recorder.started(job, new Date(), gate?.admission.record);
 
     options.onStart?.();
     notice.debug(`run ${recorder.id} job ${job.n}: starting ${JSON.stringify(job.argv)} in ${job.cwd}`);
@@ -113,12 +135,15 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
         holder.leaderStartTime = processStartTime(pid) ?? undefined;
         holder.startedAt = startedAt;
         turn.recordHolder(holder);
+        gate?.admission.jobStarted(pid, holder.leaderStartTime);
       },
+      control: gate ? (control) => gate!.admission.control(control) : undefined,
       onWarning: (message) => {
         notice.warn(message);
         recorder.warn(job, message);
       },
     });
+    gate?.admission.release();
     recorder.completed(job, {
       conclusion: result.verdict.conclusion,
       exitCode: result.verdict.exitCode,
@@ -128,10 +153,13 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       peakMemoryBytes: result.peakMemoryBytes,
       kill: result.kill,
       startupError: result.startupMessage,
+      pausedMs: result.pausedMs,
     });
+    if (gate) learnFromRun(gate, result);
     options.reporter?.jobEnded?.(recorder.jobRecord(job), options.total);
     return { ran: true, exitCode: result.verdict.exitCode, result };
   } finally {
+    gate?.admission.release();
     turn.release();
   }
 }

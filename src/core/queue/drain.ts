@@ -160,6 +160,7 @@ export async function drainQueue(config: ResolvedConfig, options: DrainOptions =
           job,
           limits,
           waitTimeoutMs: entry.waitTimeoutMs,
+          reserveMb: entry.reserveMb,
           abort: pipeline.signal,
           reporter: options.reporter,
           total: job.n + stored - 1,

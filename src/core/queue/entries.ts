@@ -21,6 +21,8 @@ export interface QueueEntry {
   /** the limits given to `queue add`; they apply when the job runs */
   overrides: JobOverrides;
   waitTimeoutMs?: number;
+  /** --reserve given to `queue add`: MB the job reserves at the machine gate */
+  reserveMb?: number;
   reportPath?: string;
   /** variables the job gets on top of the drain's environment (e.g. the pytest-xdist cap) */
   env?: Record<string, string>;
@@ -80,6 +82,7 @@ function isEntry(value: unknown): value is QueueEntry {
     overrides !== null &&
     ["timeout", "memoryLimitMb", "checkInterval", "killGrace"].every((key) => isNumberOrAbsent(overrides[key])) &&
     isNumberOrAbsent(entry.waitTimeoutMs) &&
+    isNumberOrAbsent(entry.reserveMb) &&
     isStringOrAbsent(entry.name) &&
     isStringOrAbsent(entry.reportPath) &&
     isStringOrAbsent(entry.group) &&

@@ -1,13 +1,15 @@
 // A job as the recorder holds it: fixed facts plus one state, a union whose variants carry only
 // their own fields. It becomes DESIGN §6's flat JSON only when written or shown (flattenJob).
 import type { Conclusion } from "../conclusion.ts";
-import type { JobRecord, KillRecord } from "./types.ts";
+import type { AdmissionRecord, JobRecord, KillRecord } from "./types.ts";
 
 export type JobState =
   | { status: "queued" }
-  | { status: "in_progress"; startedAt: string }
+  | { status: "in_progress"; startedAt: string; admission?: AdmissionRecord }
   | {
       status: "completed";
+      admission?: AdmissionRecord;
+      pausedMs?: number;
       conclusion: Conclusion;
       exitCode: number | null;
       signal: string | null;
@@ -50,19 +52,23 @@ export interface JobOutcome {
   peakMemoryBytes: number | null;
   kill?: KillRecord;
   startupError?: string;
+  /** paused by the governor, in ms (only when the governor admitted it) */
+  pausedMs?: number;
 }
 
 export function newJob(runId: string, facts: JobFacts, queuedAt: Date): Job {
   return { ...facts, id: `${runId}.${facts.n}`, runId, queuedAt: queuedAt.toISOString(), logPath: "", state: { status: "queued" }, warnings: [] };
 }
 
-export function startJob(job: Job, at: Date): void {
-  job.state = { status: "in_progress", startedAt: at.toISOString() };
+export function startJob(job: Job, at: Date, admission?: AdmissionRecord): void {
+  job.state = { status: "in_progress", startedAt: at.toISOString(), ...(admission ? { admission } : {}) };
 }
 
 export function completeJob(job: Job, outcome: JobOutcome): void {
+  const admission = job.state.status === "in_progress" ? job.state.admission : undefined;
   job.state = {
     status: "completed",
+    ...(admission ? { admission, pausedMs: outcome.pausedMs ?? 0 } : {}),
     conclusion: outcome.conclusion,
     exitCode: outcome.exitCode,
     signal: outcome.signal,
@@ -120,6 +126,8 @@ export function flattenJob(job: Job): JobRecord {
     ...(done?.startupError === undefined ? {} : { startupError: done.startupError }),
     ...(done?.kill === undefined ? {} : { kill: done.kill }),
     ...(job.warnings.length > 0 ? { warnings: job.warnings } : {}),
+    ...(state.status !== "queued" && state.admission ? { admission: state.admission } : {}),
+    ...(done?.pausedMs === undefined ? {} : { pausedMs: done.pausedMs }),
   };
 }
 

@@ -10,7 +10,7 @@ import { writeJsonAtomic } from "../store.ts";
 import { pruneRuns } from "./history.ts";
 import { completeJob, endUnrun, flattenJob, type Job, type JobFacts, type JobOutcome, newJob, startJob } from "./job.ts";
 import { closeRun } from "./reconcile.ts";
-import { newRunId, type JobRecord, type RunRecord } from "./types.ts";
+import { type AdmissionRecord, newRunId, type JobRecord, type RunRecord } from "./types.ts";
 import { RunWriter } from "./writer.ts";
 
 export type { Job, JobFacts, JobOutcome } from "./job.ts";
@@ -105,8 +105,8 @@ export class RunRecorder {
   }
 
   /** The job's turn came and it is about to be spawned. Returns its log file, when recorded. */
-  started(job: Job, at = new Date()): string | undefined {
-    startJob(job, at);
+  started(job: Job, at = new Date(), admission?: AdmissionRecord): string | undefined {
+    startJob(job, at, admission);
     if (this.recorded) job.logPath = this.writer.jobLogPath(job.n);
     this.run.startedAt ??= at.toISOString();
     this.run.status = "in_progress";

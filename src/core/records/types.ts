@@ -46,6 +46,18 @@ export interface JobRecord {
   kill?: KillRecord;
   /** what was lost when sep could not write part of the record or log */
   warnings?: string[];
+  /** how the machine governor admitted the job (DESIGN §9); absent when the governor is off */
+  admission?: AdmissionRecord;
+  /** time the governor kept the job paused under memory pressure (not counted against --timeout) */
+  pausedMs?: number;
+}
+
+export interface AdmissionRecord {
+  reservationBytes: number;
+  reservationSource: "flag" | "learned" | "limit";
+  budgetBytes: number;
+  /** time spent at the machine gate, after the project turn came */
+  waitedMs: number;
 }
 
 export interface RunRecord {

@@ -1,0 +1,72 @@
+// The job lifecycle's step through the machine governor (DESIGN §9): after the project turn, the
+// job reserves its expected peak and waits at the machine gate; when it ends, what it used teaches
+// its command's profile. With `memoryBudgetMb` 0 (or inside an outer sep job) there is no gate.
+import type { ResolvedConfig } from "../../config.ts";
+import { errorMessage } from "../../errors.ts";
+import type { JobResult } from "../executor.ts";
+import { type Admission, admit, type GateWaitingInfo, planReservation, recordFinishedRun, type ReservationPlan, resolveBudget } from "../governor/index.ts";
+import { notice } from "../notices.ts";
+import type { Job } from "../records/recorder.ts";
+import type { JobLimits } from "./limits.ts";
+
+export interface GatePass {
+  admission: Admission;
+  plan: ReservationPlan;
+}
+
+export interface MachineGateOptions {
+  config: ResolvedConfig;
+  job: Job;
+  limits: JobLimits;
+  /** --reserve, in MB */
+  reserveMb?: number;
+  /** what is left of --wait-timeout after the project turn came */
+  waitTimeoutMs?: number;
+  signal: AbortSignal;
+  /** told once when the job cannot be admitted at once */
+  onWaiting?(info: GateWaitingInfo): void;
+}
+
+/**
+ * Wait until the machine admits the job; undefined when the governor is off. Throws the turn's
+ * WaitTimeoutError (75) and WaitAbortedError, like waiting for the turn does.
+ */
+export async function passMachineGate(options: MachineGateOptions): Promise<GatePass | undefined> {
+  const budget = resolveBudget(options.config);
+  if (budget.budgetBytes <= 0) return undefined;
+  const { job } = options;
+  const plan = planReservation({
+    projectRoot: options.config.root,
+    argv: job.argv,
+    cwd: job.cwd,
+    flagBytes: options.reserveMb === undefined ? undefined : options.reserveMb * 1024 * 1024,
+    memoryLimitBytes: options.limits.memoryLimitBytes,
+    budgetBytes: budget.budgetBytes,
+    onWarning: notice.warn,
+  });
+  const admission = await admit({
+    budget,
+    reservation: plan.reservation,
+    job: { id: job.id, projectRoot: options.config.root, argv: job.argv, cwd: job.cwd },
+    waitTimeoutMs: options.waitTimeoutMs,
+    signal: options.signal,
+    onWaiting: options.onWaiting,
+    onWarning: notice.warn,
+    onPressure: ({ action, why }) => notice.info(`${job.name}: ${action === "pause" ? "paused" : "resumed"} (${why})`),
+  });
+  return { admission, plan };
+}
+
+/**
+ * What the job used teaches its command's profile: runs that ran with a measured peak (a run killed
+ * at its memory limit too: its peak is what the next one should expect). Never fails the job.
+ */
+export function learnFromRun(pass: GatePass, result: JobResult): void {
+  if (result.peakMemoryBytes === null || result.startupMessage !== undefined || result.verdict.conclusion === "cancelled") return;
+  const durationMs = result.completedAt.getTime() - result.startedAt.getTime() - result.pausedMs;
+  try {
+    recordFinishedRun(pass.plan, { peakBytes: result.peakMemoryBytes, durationMs, finishedAt: result.completedAt }, { onWarning: notice.warn });
+  } catch (error) {
+    notice.warn(`could not record what ${pass.plan.argv.join(" ")} used (${errorMessage(error)}); its next reservation will not learn from it`);
+  }
+}
