@@ -1,6 +1,7 @@
 // sep's configuration: the typed shape users write in sep.config.ts, and resolveConfig(), which
 // merges flags, environment, .env.development, sep.config.* and defaults into one validated value.
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { basename, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DOTENV_FILE, findConfigFile, findProjectRoot, machineStateDir } from "./core/paths.ts";
@@ -28,8 +29,11 @@ export interface SepConfig {
   logDir?: string;
   /** Caps pytest-xdist workers in jobs that run pytest. @default 1 */
   pytestMaxWorkers?: number;
-  /** Jobs allowed at once in this scope. @default 1 */
-  slots?: number;
+  /**
+   * Jobs allowed at once in this scope; `"auto"` = as many as the machine governor admits, at most
+   * the number of CPUs. @default 1
+   */
+  slots?: number | "auto";
   /** `project`: state under the project root; `machine`: one queue for all of this user's projects. @default "project" */
   scope?: "project" | "machine";
   /** Runs kept in the history; older completed runs are deleted after each run; 0 = keep all. @default 100 */
@@ -105,6 +109,7 @@ export interface ResolvedConfig {
   /** absolute */
   logDir: string;
   pytestMaxWorkers: number;
+  /** a number; `auto` is resolved to the number of CPUs (at most 64), each slot's job admitted by the governor */
   slots: number;
   scope: "project" | "machine";
   keepRuns: number;
@@ -143,7 +148,7 @@ export type ConfigRule =
   /** "auto", or a list ("uv,pnpm" as text; a string or an array in sep.config.*) of runner names */
   | { type: "runners" }
   /** "auto", or a whole number ≥ min */
-  | { type: "autoOrInteger"; min: number };
+  | { type: "autoOrInteger"; min: number; max?: number };
 
 export interface ConfigKeyInfo {
   key: ConfigKey;
@@ -192,8 +197,8 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = [
     description: "caps pytest-xdist workers in jobs that run pytest",
     rule: { type: "integer", min: 1 } },
   { key: "slots", env: "SEP_SLOTS", default: 1,
-    description: "jobs allowed at once in this scope",
-    rule: { type: "integer", min: 1, max: 64 } },
+    description: "jobs allowed at once in this scope: a number, or auto (as many as the governor admits, at most the number of CPUs)",
+    rule: { type: "autoOrInteger", min: 1, max: 64 } },
   { key: "scope", env: "SEP_SCOPE", default: "project",
     description: "project: state under the project root; machine: one queue for all your projects",
     rule: { type: "enum", values: ["project", "machine"] } },
@@ -322,7 +327,8 @@ export async function resolveConfig(options: ResolveConfigOptions): Promise<Reso
     logLockFile: resolve(root, values.logLockFile as string),
     logDir: resolve(root, values.logDir as string),
     pytestMaxWorkers: values.pytestMaxWorkers as number,
-    slots: values.slots as number,
+    // `auto`: one slot per CPU; how many of them run at once is the machine governor's to say.
+    slots: values.slots === "auto" ? Math.min(64, Math.max(1, availableParallelism())) : (values.slots as number),
     scope,
     keepRuns: values.keepRuns as number,
     atomify: values.atomify as boolean,
@@ -423,7 +429,7 @@ function _convert(rule: ConfigRule, raw: unknown, text: boolean): _Value | undef
     case "autoOrInteger": {
       if (typeof raw === "string" && (text ? raw.trim().toLowerCase() : raw) === "auto") return "auto";
       if (!text && typeof raw !== "number") return undefined;
-      return _convert({ type: "integer", min: rule.min }, raw, text);
+      return _convert({ type: "integer", min: rule.min, max: rule.max }, raw, text);
     }
   }
 }
@@ -465,7 +471,7 @@ function _ruleText(rule: ConfigRule, text: boolean): string {
     case "enum":
       return rule.values.map((v) => `"${v}"`).join(" or ");
     case "autoOrInteger":
-      return `"auto" or a whole number ≥ ${rule.min}`;
+      return rule.max === undefined ? `"auto" or a whole number ≥ ${rule.min}` : `"auto" or a whole number from ${rule.min} to ${rule.max}`;
     case "runners":
       return `"auto" or a list of runners, at most one of ${PYTHON_RUNNERS.join("/")} and one of ${JS_RUNNERS.join("/")} ` +
         `(${text ? "comma-separated" : "a string or an array"})`;

@@ -1,6 +1,8 @@
 // `sep config [--json]`: every resolved setting, its value and where it came from. Reads only.
 import { defineCommand } from "citty";
 import { CONFIG_KEYS, type ConfigSource, formatValue, resolveConfig, type ResolvedConfig } from "../config.ts";
+import { resolveBudget } from "../core/governor/index.ts";
+import { formatBytes } from "../format.ts";
 import { writeStdout } from "../output.ts";
 
 /**
@@ -17,6 +19,12 @@ import { writeStdout } from "../output.ts";
  *       "env": "MEMORY_LIMIT_MB"                // the variable that sets it
  *     }
  *   },
+ *   "governor": {                               // the machine governor's budget as resolved now
+ *     "budgetBytes": 22748464742,               // 0 = off
+ *     "reserveBytes": 2527607193,
+ *     "availableBytes": 23000000000,            // free for jobs right now
+ *     "why": "auto: MemTotal 23.5 GB − reserve 2.4 GB"
+ *   },
  *   "ci": false,                                // CI detected in the environment
  *   "githubActions": false                      // GITHUB_ACTIONS=true in the environment
  * }
@@ -26,6 +34,7 @@ export interface ConfigReport {
   configFile: string | null;
   dotenvFile: string | null;
   values: Record<string, { value: unknown; source: ConfigSource["kind"]; origin: string; env: string }>;
+  governor: { budgetBytes: number; reserveBytes: number; availableBytes: number; why: string };
   ci: boolean;
   githubActions: boolean;
 }
@@ -41,9 +50,15 @@ export function configReport(config: ResolvedConfig): ConfigReport {
     configFile: config.configFile ?? null,
     dotenvFile: config.dotenvFile ?? null,
     values,
+    governor: _governor(config),
     ci: config.ci,
     githubActions: config.githubActions,
   };
+}
+
+function _governor(config: ResolvedConfig): ConfigReport["governor"] {
+  const budget = resolveBudget(config);
+  return { budgetBytes: budget.budgetBytes, reserveBytes: budget.reserveBytes, availableBytes: budget.availableBytes, why: budget.why };
 }
 
 /** The report as an aligned text table. */
@@ -63,6 +78,10 @@ export function formatConfigTable(report: ConfigReport): string {
     `dotenv file  ${report.dotenvFile ?? "(none)"}`,
     "",
     ...table,
+    "",
+    report.governor.budgetBytes > 0
+      ? `memory budget  ${formatBytes(report.governor.budgetBytes)} for all sep jobs on this machine, reserve ${formatBytes(report.governor.reserveBytes)} (${report.governor.why})`
+      : `memory budget  ${report.governor.why}: no machine governor`,
     "",
   ].join("\n");
 }

@@ -4,7 +4,7 @@ import { basename } from "node:path";
 import { isFailure } from "../core/conclusion.ts";
 import type { GateWaitingInfo } from "../core/governor/index.ts";
 import type { RunReporter } from "../core/job/events.ts";
-import type { Holder } from "../core/turn/lock.ts";
+import type { Holder } from "../core/turn/slots.ts";
 import type { JobRecord, RunRecord } from "../core/records/types.ts";
 import { describeKill } from "../describe.ts";
 import { logger } from "../logger.ts";

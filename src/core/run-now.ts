@@ -8,7 +8,7 @@ import { runJobInTurn } from "./job/in-turn.ts";
 import { type JobOverrides, jobLimits, recordedLimits } from "./job/limits.ts";
 import { notice } from "./notices.ts";
 import { RunRecorder } from "./records/recorder.ts";
-import { WaitTimeoutError } from "./turn/lock.ts";
+import { WaitTimeoutError } from "./turn/wait.ts";
 
 /** One job to run: an argv, and variables it gets on top of sep's environment. */
 export interface JobToRun {

@@ -1,12 +1,15 @@
 // `sep doctor`'s setup checks: configuration, state dirs, /proc, flock, version. Read-only: they
 // create nothing (the flock probe uses a temp file in the OS temp dir and removes it).
+import { readLedger, resolveBudget } from "../core/governor/index.ts";
+import { machineStateDir } from "../core/paths.ts";
+import { formatBytes } from "../format.ts";
 import { accessSync, constants, lstatSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import type { ResolvedConfig } from "../config.ts";
 import { errorMessage, SepError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { libc } from "../core/libc.ts";
-import { releaseLockFile, tryLockFile } from "../core/turn/lock.ts";
+import { releaseLockFile, tryLockFile } from "../core/turn/flock.ts";
 import { readStat } from "../core/proc/index.ts";
 import type { Finding } from "./types.ts";
 
@@ -190,6 +193,29 @@ export function checkFlock(dir: string): Finding {
       // never created
     }
   }
+}
+
+/**
+ * The machine governor's budget as sep would use it now, and why; a warning when it is off, since
+ * then nothing stops sep jobs of several projects from together running the machine out of memory.
+ */
+export function checkGovernor(config: ResolvedConfig, env: NodeJS.ProcessEnv): Finding {
+  const budget = resolveBudget(config);
+  const jobs = readLedger(machineStateDir(env)).length;
+  const now = `${jobs} sep ${jobs === 1 ? "job" : "jobs"} on this machine now, ${formatBytes(budget.availableBytes)} free`;
+  if (budget.budgetBytes <= 0) {
+    return {
+      check: "governor",
+      status: "warn",
+      message: `the machine governor is off (${budget.why}): sep jobs of different projects may together use more memory than the machine has; ${now}`,
+      fix: "unset SEP_MEMORY_BUDGET_MB (default auto), or set it to the MB all sep jobs may use together",
+    };
+  }
+  return {
+    check: "governor",
+    status: "ok",
+    message: `memory budget ${formatBytes(budget.budgetBytes)} for every sep job on this machine, reserve ${formatBytes(budget.reserveBytes)} (${budget.why}); ${now}`,
+  };
 }
 
 export function checkVersion(): Finding {

@@ -6,7 +6,7 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { type ResolvedConfig, resolveConfig } from "../config.ts";
 import { errorMessage } from "../errors.ts";
 import { findProjectRoot } from "../core/paths.ts";
-import { checkFlock, checkProc, checkStateDir, checkVersion, configFailure, configOk } from "./checks.ts";
+import { checkFlock, checkGovernor, checkProc, checkStateDir, checkVersion, configFailure, configOk } from "./checks.ts";
 import { fsReader } from "./reader.ts";
 import { SCANS, sectionFindings } from "./scans.ts";
 import type { Finding } from "./types.ts";
@@ -45,6 +45,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   findings.push(checkStateDir("log-dir", config?.logDir ?? join(root, "logs"), "SEP_LOG_DIR", defaults));
   findings.push(checkProc());
   findings.push(checkFlock(options.tempDir ?? tmpdir()));
+  if (config) findings.push(checkGovernor(config, options.env ?? process.env));
   findings.push(checkVersion());
   const reader = fsReader(root);
   for (const { kind, scan } of SCANS) {

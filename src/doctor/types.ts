@@ -3,7 +3,7 @@
 
 export type FindingStatus = "ok" | "warn" | "fail";
 
-export type CheckName = "config" | "lock-dir" | "log-dir" | "proc" | "flock" | "version" | ScanSection["kind"];
+export type CheckName = "config" | "lock-dir" | "log-dir" | "proc" | "flock" | "version" | "governor" | ScanSection["kind"];
 
 /**
  * One result of one check. `--json` prints an array of these (stable names; fields may be added).

@@ -5,7 +5,7 @@
 // Waiting is cheap: a waiter sleeps until the ledger dir changes (inotify, turn/waker.ts), and only
 // the head of the line polls memory often; the others poll rarely, as a net. When the head sees
 // memory free up enough for someone behind it, it nudges them all awake.
-import { WaitAbortedError, WaitTimeoutError } from "../turn/lock.ts";
+import { WaitAbortedError, WaitTimeoutError } from "../turn/wait.ts";
 import { Waker } from "../turn/waker.ts";
 import type { JobControl } from "../executor.ts";
 import { ownStartTime } from "../proc/index.ts";
@@ -148,7 +148,7 @@ export type AdmissionDecision = ({ admit: true; alone: boolean } | { admit: fals
  * May self be admitted now? Pure.
  *   fits  = Σ admitted reservations + its own ≤ budget
  *           and MemAvailable − reserve − Σ admitted max(0, reservation − current memory) ≥ its own
- *   larger than the whole budget: admitted alone, as the head, when nothing else is admitted
+ *   as large as the whole budget or larger: admitted alone, as the head, when nothing else is admitted
  *   FIFO: the head (lowest seq waiting) is admitted when it fits; a later job that fits may go
  *         ahead only when no one before it fits (they go first) and the head has waited less than
  *         headWaitMs.
@@ -161,14 +161,14 @@ export function decideAdmission(view: AdmissionView): AdmissionDecision {
   const ahead = before.length;
   const numbers: DecisionNumbers = { freeBytes, admittedBytes, admittedJobs: view.admitted.length, ahead };
   const fits = (job: GateCandidate, first: boolean): WaitReason | undefined => {
-    if (job.reservationBytes > view.budgetBytes) return first && view.admitted.length === 0 ? undefined : "alone";
+    if (job.reservationBytes >= view.budgetBytes) return first && view.admitted.length === 0 ? undefined : "alone";
     if (admittedBytes + job.reservationBytes > view.budgetBytes) return "budget";
     if (freeBytes < job.reservationBytes) return "memory";
     return undefined;
   };
   const own = fits(view.self, ahead === 0);
   if (own) return { admit: false, reason: own, ...numbers };
-  if (ahead === 0) return { admit: true, alone: view.self.reservationBytes > view.budgetBytes, ...numbers };
+  if (ahead === 0) return { admit: true, alone: view.self.reservationBytes >= view.budgetBytes, ...numbers };
   const head = before[0] as GateCandidate;
   if (view.nowMs - head.waitingSinceMs >= view.headWaitMs) return { admit: false, reason: "head", ...numbers };
   if (before.some((other, i) => fits(other, i === 0) === undefined)) return { admit: false, reason: "head", ...numbers };

@@ -22,7 +22,7 @@ import {
 
 export { availableBytes, type Budget, type MachineMemory, readMachineMemory, resolveBudget } from "./budget.ts";
 export { type Admission, type AdmissionRecord, admit, type AdmitOptions, DEFAULT_TIMING, type GateWaitingInfo, type GovernorTiming } from "./gate.ts";
-export { type LedgerEntry, type LedgerState } from "./ledger.ts";
+export { type LedgerEntry, type LedgerState, readLedger } from "./ledger.ts";
 export { type ProfileRun, type Reservation, type ReservationSource } from "./profiles.ts";
 export { type MachineJob, type MachineStatus, machineStatus } from "./status.ts";
 

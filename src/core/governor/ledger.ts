@@ -1,7 +1,7 @@
 // The machine ledger: one file per waiting or admitted job of this user, in the machine state dir,
 // each kept locked (flock) by its owner for its whole life, the whole set guarded by ledger.lock.
 //
-// Liveness works like the turn's tickets (turn/lock.ts): an entry's owner holds a flock on the open
+// Liveness works like the turn's tickets (turn/tickets.ts): an entry's owner holds a flock on the open
 // entry file, so an entry nobody holds a lock on belonged to a sep that died, even by SIGKILL; the
 // next sep that looks drops it and kills what is left of its job. No daemon, no timeouts. Every
 // write is a new file, locked before it is renamed into place (rename keeps the open file and its
@@ -14,7 +14,8 @@ import { JOB_MARKER } from "../executor.ts";
 import { machineStateDir } from "../paths.ts";
 import { findByMarker, isAlive, killTree, processesInGroup, processStartTime } from "../proc/index.ts";
 import { ensurePrivateDir, unlinkSafe, writeFileAtomic } from "../store.ts";
-import { highestNumber, lockBlocking, openLockFile, releaseLockFile, tryLock } from "../turn/lock.ts";
+import { lockBlocking, openLockFile, releaseLockFile, tryLock } from "../turn/flock.ts";
+import { highestNumber } from "../turn/numbering.ts";
 import { governorDir, type ReservationSource } from "./profiles.ts";
 
 export type LedgerState = "waiting" | "running" | "paused";

@@ -5,7 +5,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, read
 import { dirname, join, relative, resolve } from "node:path";
 import { machineStateDir } from "../paths.ts";
 import { ensurePrivateDir, unlinkSafe, writeJsonAtomic } from "../store.ts";
-import { lockBlocking, openLockFile, releaseLockFile } from "../turn/lock.ts";
+import { lockBlocking, openLockFile, releaseLockFile } from "../turn/flock.ts";
 import { MB } from "./budget.ts";
 
 /** Finished runs kept per command. */

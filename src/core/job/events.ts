@@ -1,7 +1,7 @@
 // What happens to a run as it goes — a job waits, starts, ends; the run ends — as events for the
 // edges to word: the terminal's lines, GitHub Actions groups, progress lines.
 import type { GateWaitingInfo } from "../governor/index.ts";
-import type { WaitingInfo } from "../turn/lock.ts";
+import type { WaitingInfo } from "../turn/wait.ts";
 import type { JobRecord, RunRecord } from "../records/types.ts";
 
 /** Who is told as jobs wait, start and end. */

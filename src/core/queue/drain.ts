@@ -14,7 +14,9 @@ import { RunRecorder } from "../records/recorder.ts";
 import { reconcileRun } from "../records/reconcile.ts";
 import type { RunRecord } from "../records/types.ts";
 import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "../store.ts";
-import { readHolders, reclaimAbandonedSlots, releaseLockFile, tryLockFile, WaitTimeoutError } from "../turn/lock.ts";
+import { releaseLockFile, tryLockFile } from "../turn/flock.ts";
+import { readHolders, reclaimAbandonedSlots } from "../turn/slots.ts";
+import { WaitTimeoutError } from "../turn/wait.ts";
 import {
   claimEntry,
   dropClaim,

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, unlinkSync } from "node
 import { join } from "node:path";
 import { SepError } from "../../errors.ts";
 import type { JobOverrides } from "../job/limits.ts";
-import { highestNumber, withNextNumber } from "../turn/lock.ts";
+import { highestNumber, withNextNumber } from "../turn/numbering.ts";
 import { lockLayout } from "../paths.ts";
 import { ensurePrivateDir, fsFailure, readJson, unlinkSafe, writeFileAtomic, writeJsonAtomic } from "../store.ts";
 

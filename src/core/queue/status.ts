@@ -2,7 +2,8 @@
 // Read-only: it creates no files (a scope never used shows as empty).
 import type { ResolvedConfig } from "../../config.ts";
 import { currentDrain, type DrainInfo } from "./drain.ts";
-import { type Holder, readHolders, readWaiting } from "../turn/lock.ts";
+import { type Holder, readHolders } from "../turn/slots.ts";
+import { readWaiting } from "../turn/tickets.ts";
 import { descendants, isSameProcess, treeMemory } from "../proc/index.ts";
 import { isPaused, listQueue, type QueueEntry } from "./entries.ts";
 

@@ -1,7 +1,7 @@
 // Leftovers of a crashed holder: the job of a sep that died (even by SIGKILL) keeps running,
 // detached. Before the next job of that slot starts, its processes are found and killed.
 import { JOB_MARKER } from "../executor.ts";
-import type { Holder } from "./lock.ts";
+import type { Holder } from "./slots.ts";
 import { findByMarker, isAlive, killTree, processesInGroup, processStartTime } from "../proc/index.ts";
 
 /** The processes of holder's job still alive: its process group, plus anything carrying its marker. */

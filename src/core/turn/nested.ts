@@ -3,7 +3,7 @@
 import type { ResolvedConfig } from "../../config.ts";
 import { JOB_MARKER } from "../executor.ts";
 import { isSameProcess } from "../proc/index.ts";
-import { readHolders, type Turn } from "./lock.ts";
+import { readHolders, type Turn } from "./slots.ts";
 
 /**
  * Does this sep run inside a sep job that holds a slot of this scope right now? SEP_JOB_ID is

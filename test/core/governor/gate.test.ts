@@ -9,7 +9,7 @@ import { MB } from "../../../src/core/governor/budget.ts";
 import { type Admission, admit, type AdmitOptions, decideAdmission, type GateWaitingInfo } from "../../../src/core/governor/gate.ts";
 import { Ledger, ledgerLayout, readLedger } from "../../../src/core/governor/ledger.ts";
 import { readStat } from "../../../src/core/proc/index.ts";
-import { WaitAbortedError, WaitTimeoutError } from "../../../src/core/turn/lock.ts";
+import { WaitAbortedError, WaitTimeoutError } from "../../../src/core/turn/wait.ts";
 import { isAlive } from "../../../src/core/proc/index.ts";
 import { killSpawned, spawnTracked, type TempDir, tempDir, trackPid, waitFor, waitForOutput } from "../../helpers.ts";
 
@@ -69,6 +69,9 @@ describe("decideAdmission", () => {
     ],
     ["a job over its reservation does not count negative growth", { ...base, availableBytes: 4000, self: me(2, 2000), waiting: [], admitted: [{ reservationBytes: 1000, memoryBytes: 3000 }] }, true, ""],
     ["larger than the budget, nothing admitted, head: alone", { ...base, self: me(1, 9000), waiting: [], admitted: [] }, true, ""],
+    // No memory limit and no history reserves the whole budget, which is more than is ever free once
+    // anything else runs on the machine: it must run alone, not wait for memory forever.
+    ["exactly the whole budget, nothing admitted, less free than that: alone", { ...base, availableBytes: 5500, self: me(1, 5000), waiting: [], admitted: [] }, true, ""],
     ["larger than the budget while something runs", { ...base, self: me(2, 9000), waiting: [], admitted: [{ reservationBytes: 10, memoryBytes: 0 }] }, false, "alone"],
     ["larger than the budget, not the head", { ...base, self: me(2, 9000), waiting: [me(1, 6000, 10)], admitted: [] }, false, "alone"],
     ["behind a head that does not fit: goes ahead", { ...base, self: me(3, 1000), waiting: [me(2, 4000, 1000)], admitted: [{ reservationBytes: 2000, memoryBytes: 0 }] }, true, ""],

@@ -1,0 +1,129 @@
+// Waiting for a turn: the oldest live ticket takes a free slot; the others wait, woken by changes
+// to the tickets and slots (inotify) with polling as the net. Arrival order comes from the tickets,
+// since flock alone is not fair.
+import { SepError } from "../../errors.ts";
+import { lockLayout } from "../paths.ts";
+import { ensurePrivateDir, unlinkSafe } from "../store.ts";
+import { closeFd, openLockFile, tryLock, tryLockFile } from "./flock.ts";
+import { readHolders, takeSlot, type Holder, type Turn } from "./slots.ts";
+import { anyTickets, takeTicket, ticketsAhead } from "./tickets.ts";
+import { Waker } from "./waker.ts";
+
+export interface WaitingInfo {
+  /** live tickets ahead of ours */
+  ahead: number;
+  /** current holders of the scope's slots */
+  holders: Holder[];
+}
+
+export class WaitTimeoutError extends SepError {
+  constructor(seconds: number) {
+    super("E_WAIT_TIMEOUT", `gave up waiting for a turn after ${seconds}s (--wait-timeout); nothing ran`, { exitCode: 75 });
+  }
+}
+
+export class WaitAbortedError extends Error {}
+
+const MIN_POLL_MS = 1;
+const MAX_POLL_MS = 10;
+/** A waiter n tickets back polls every n × MAX_POLL_MS at most, up to this n. */
+const MAX_POSITION_SLOWDOWN = 10;
+
+export interface WaitForTurnOptions {
+  lockDir: string;
+  slots: number;
+  holder: Holder;
+  /** give up after this many ms (WaitTimeoutError, exit 75); undefined = wait as long as it takes */
+  waitTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** called once, when the turn does not come at the first try */
+  onWaiting?(info: WaitingInfo): void;
+  /** called as soon as the ticket is taken */
+  onTicket?(): void;
+}
+
+/**
+ * Wait until this invocation is the oldest live ticket and a slot is free; take the slot.
+ * Polls flock(LOCK_NB) with a 1→10 ms backoff: the event loop stays free for signals and timers,
+ * and a slot freed by a holder's exit (or death) is taken within ~10 ms.
+ */
+export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
+  const { lockDir, slots, holder } = options;
+  const layout = lockLayout(lockDir);
+  ensurePrivateDir(lockDir);
+  ensurePrivateDir(layout.ticketsDir);
+  ensurePrivateDir(layout.slotsDir);
+
+  // Nobody waiting: a free slot is ours without a ticket. (Someone taking a ticket at this very
+  // instant arrived at the same time; either order is arrival order.)
+  if (options.signal?.aborted) throw new WaitAbortedError("wait aborted");
+  if (!anyTickets(layout.ticketsDir)) {
+    for (let slot = 0; slot < slots; slot++) {
+      const fd = tryLockFile(layout.slotLock(slot));
+      if (fd === undefined) continue;
+      options.onTicket?.();
+      return takeSlot(layout, slot, fd);
+    }
+  }
+
+  const ticket = takeTicket(layout, holder);
+  options.onTicket?.();
+  const slotFds: (number | undefined)[] = new Array(slots);
+  const closeSlotFds = (keep?: number) => {
+    for (let slot = 0; slot < slots; slot++) {
+      const fd = slotFds[slot];
+      if (fd !== undefined && slot !== keep) closeFd(fd);
+    }
+  };
+  const dropTicket = () => {
+    unlinkSafe(ticket.path);
+    closeFd(ticket.fd);
+  };
+
+  const deadline = options.waitTimeoutMs === undefined ? undefined : Date.now() + options.waitTimeoutMs;
+  let delay = MIN_POLL_MS / 2;
+  let announced = false;
+  let waker: Waker | undefined;
+  try {
+    for (;;) {
+      if (options.signal?.aborted) throw new WaitAbortedError("wait aborted");
+      const ahead = ticketsAhead(layout.ticketsDir, ticket.name, MAX_POSITION_SLOWDOWN);
+      const first = ahead === 0;
+      if (first) {
+        for (let slot = 0; slot < slots; slot++) {
+          const path = layout.slotLock(slot);
+          const fd = (slotFds[slot] ??= openLockFile(path));
+          if (!tryLock(fd, path)) continue;
+          closeSlotFds(slot);
+          dropTicket();
+          return takeSlot(layout, slot, fd);
+        }
+      }
+      if (!announced) {
+        announced = true;
+        options.onWaiting?.({
+          ahead: ahead < MAX_POSITION_SLOWDOWN ? ahead : ticketsAhead(layout.ticketsDir, ticket.name),
+          holders: readHolders(lockDir, slots),
+        });
+      }
+      if (deadline !== undefined && Date.now() >= deadline) {
+        throw new WaitTimeoutError(Math.round((options.waitTimeoutMs ?? 0) / 100) / 10);
+      }
+      // Only the first ticket can take a slot; the ones behind it poll less often the further
+      // back they are, so a long queue of waiters does not keep the CPU busy reading tickets/.
+      const ceiling = MAX_POLL_MS * Math.max(1, ahead);
+      delay = Math.min(ceiling, delay * 2);
+      waker ??= new Waker([layout.slotsDir, layout.ticketsDir], options.signal);
+      const woken = await waker.sleep(deadline === undefined ? delay : Math.max(0, Math.min(delay, deadline - Date.now())));
+      // A holder unlinks its slot record just before closing its lock: look again almost at once.
+      if (woken) delay = MIN_POLL_MS / 2;
+    }
+  } catch (error) {
+    closeSlotFds();
+    dropTicket();
+    throw error;
+  } finally {
+    waker?.close();
+  }
+}
+
