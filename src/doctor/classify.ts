@@ -1,6 +1,6 @@
 // What a simple command means for sep: a queue add or start (sep's, or the old sep_queue.sh's), a
 // make or npm/yarn/pnpm/bun call, or a call of one of the old bash scripts (with its migration).
-import { basename, SHELLS, shellScriptOperand, skipPrefixes } from "./shell.ts";
+import { basename, SHELLS, shellScriptOperand, skipPrefixes } from "../shell.ts";
 
 /** sep's own queue, or the bash original's (they are different queues: one never drains the other). */
 export type QueueFamily = "sep" | "legacy";

@@ -1,7 +1,7 @@
 // Units (jobs, targets, scripts, hooks) and what they leave unstarted: each unit's queue events and
 // calls in order, walked with the calls inlined, into queue-not-started and old-script problems.
 import { classifyCommand, type OldScriptCall, type QueueFamily, type SepCall } from "./classify.ts";
-import { basename, shellCommands } from "./shell.ts";
+import { basename, shellCommands } from "../shell.ts";
 import type { ScanProblem, ScanSection } from "./types.ts";
 
 /** Something that happens, in order, when a unit runs. */

@@ -1,6 +1,7 @@
 // Shell text → simple commands, by a small lexer, not by running it: quotes, comments, line
 // continuations, heredocs, `$(…)`, `sh -c '…'` and redirections are understood; variables,
 // functions, aliases and scripts called by path are not followed. docs/ci.md lists what that misses.
+// Shared by sep doctor's scanners (doctor/) and the agent hook's heavy-command detection (agent/).
 
 /** One simple command: its words with quotes removed, and the 0-based line its first word is on. */
 export interface ShellCommand {

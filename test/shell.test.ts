@@ -1,6 +1,6 @@
 // The shell lexer: which simple commands a piece of shell text holds, and on which line.
 import { describe, expect, test } from "bun:test";
-import { shellCommands } from "../../src/doctor/shell.ts";
+import { shellCommands } from "../src/shell.ts";
 
 describe("shellCommands", () => {
   const cases: { name: string; script: string; commands: [number, string[]][] }[] = [
