@@ -140,6 +140,8 @@ async function report(error: unknown): Promise<number> {
   const { CLIError } = (await import("citty")) as { CLIError?: new () => Error };
   const { where } = failureOutput;
   const failure = errorReport(CLIError && error instanceof CLIError ? new UsageError((error as Error).message, `see \`${where} --help\``) : error);
+  // Exit 2 from a PreToolUse hook blocks the agent's tool call: a broken hook command must not.
+  if (where === "sep agent hook" && failure.exitCode === 2) failure.exitCode = 1;
   writeStderr(formatError(failure, { colour: process.stderr.isTTY === true && !process.env.NO_COLOR }));
   if (failureOutput.json) {
     const { tryWriteStdout } = await import("./output.ts");

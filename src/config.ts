@@ -74,12 +74,32 @@ export interface SepConfig {
    * `"auto"` = 10 % of the machine's memory, at least 512 MB. @default "auto"
    */
   memoryReserveMb?: "auto" | number;
+  /**
+   * The commands the agent hook (`sep agent hook claude`) runs under sep: command patterns, each one
+   * or more words (`"cargo test"`, `"npm run build"`; a word ending in `*` matches any word that
+   * starts with the rest). See docs/agents.md for how a Bash command is matched. The list replaces
+   * the default; an empty list makes the hook wrap nothing.
+   * @default ["pytest", "vitest", "jest", "mocha", "npm test", …] (DEFAULT_AGENT_COMMANDS)
+   */
+  agentCommands?: string | string[];
 }
 
 /** Python runners and JS runners that `runners` may name (the words they prefix: README). */
 export const PYTHON_RUNNERS = ["uv", "poetry", "pdm", "pipenv"] as const;
 export const JS_RUNNERS = ["npm", "pnpm", "yarn"] as const;
 export type RunnerName = (typeof PYTHON_RUNNERS)[number] | (typeof JS_RUNNERS)[number];
+
+/** Heavy commands the agent hook puts under sep unless `agentCommands` says otherwise. */
+export const DEFAULT_AGENT_COMMANDS: readonly string[] = [
+  "pytest", "vitest", "jest", "mocha",
+  "npm test", "pnpm test", "yarn test",
+  "npm run build", "npm run test", "pnpm run build", "pnpm run test", "yarn run build", "yarn run test", "pnpm build", "yarn build",
+  "cargo build", "cargo test", "cargo clippy",
+  "go test", "go build",
+  "make", "cmake --build",
+  "mvn", "./mvnw", "gradle", "./gradlew",
+  "tsc", "mypy", "pyright", "eslint", "ruff", "tox", "nox",
+];
 
 export type ConfigKey = keyof SepConfig;
 
@@ -123,6 +143,8 @@ export interface ResolvedConfig {
   memoryBudgetMb: "auto" | number;
   /** "auto", or MB */
   memoryReserveMb: "auto" | number;
+  /** command patterns, each its words joined by one space ("cargo test"); may be empty */
+  agentCommands: string[];
   /** CI / GITHUB_ACTIONS detected in the environment */
   ci: boolean;
   githubActions: boolean;
@@ -148,7 +170,9 @@ export type ConfigRule =
   /** "auto", or a list ("uv,pnpm" as text; a string or an array in sep.config.*) of runner names */
   | { type: "runners" }
   /** "auto", or a whole number ≥ min */
-  | { type: "autoOrInteger"; min: number; max?: number };
+  | { type: "autoOrInteger"; min: number; max?: number }
+  /** a list of command patterns ("pytest,cargo test" as text; a string or an array in sep.config.*) */
+  | { type: "commandPatterns" };
 
 export interface ConfigKeyInfo {
   key: ConfigKey;
@@ -156,7 +180,7 @@ export interface ConfigKeyInfo {
   env: string;
   /** the command-line flag, where sep has one */
   flag?: string;
-  default: number | boolean | string;
+  default: number | boolean | string | readonly string[];
   description: string;
   rule: ConfigRule;
 }
@@ -226,6 +250,9 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = [
   { key: "memoryReserveMb", env: "SEP_MEMORY_RESERVE_MB", default: "auto",
     description: "MB the governor keeps free for everything else: auto (10 % of the memory, at least 512) or a number",
     rule: { type: "autoOrInteger", min: 0 } },
+  { key: "agentCommands", env: "SEP_AGENT_COMMANDS", default: DEFAULT_AGENT_COMMANDS,
+    description: "commands the agent hook runs under sep: comma-separated patterns of words such as cargo test (a word may end in *)",
+    rule: { type: "commandPatterns" } },
 ];
 
 /**
@@ -338,6 +365,7 @@ export async function resolveConfig(options: ResolveConfigOptions): Promise<Reso
     runners: values.runners === "auto" ? "auto" : [...(values.runners as RunnerName[])],
     memoryBudgetMb: values.memoryBudgetMb as "auto" | number,
     memoryReserveMb: values.memoryReserveMb as "auto" | number,
+    agentCommands: [...(values.agentCommands as readonly string[])],
     // CI detection reads the real environment only, never .env.development: the seed's CI setup
     // writes CI=true into that file, and a copy of it on a laptop must not switch on GitHub output.
     ci: _isTruthy(env.CI),
@@ -350,6 +378,7 @@ export async function resolveConfig(options: ResolveConfigOptions): Promise<Reso
 
 /** A resolved value as `sep config` shows it. */
 export function formatValue(value: unknown): string {
+  if (Array.isArray(value)) return value.join(",");
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
@@ -431,7 +460,37 @@ function _convert(rule: ConfigRule, raw: unknown, text: boolean): _Value | undef
       if (!text && typeof raw !== "number") return undefined;
       return _convert({ type: "integer", min: rule.min, max: rule.max }, raw, text);
     }
+    case "commandPatterns":
+      return _convertCommandPatterns(raw, text);
   }
+}
+
+// A pattern word: no quotes, no shell operators, no commas (the list separator), `*` only at its end.
+const _PATTERN_WORD = /^[^\s'"`$;&|<>(){}\\,#*]+\*?$/;
+
+/**
+ * Command patterns: comma-separated as text; a comma-separated string or an array of strings in
+ * sep.config.*. Each pattern is words separated by spaces, the first not an option; empty entries
+ * are dropped, so "" (or []) is the empty list. Returned with single spaces between words.
+ */
+function _convertCommandPatterns(raw: unknown, text: boolean): readonly string[] | undefined {
+  let entries: unknown[];
+  if (typeof raw === "string") entries = raw.split(",");
+  else if (!text && Array.isArray(raw)) entries = raw;
+  else return undefined;
+  const patterns: string[] = [];
+  for (const entry of entries) {
+    if (typeof entry !== "string") return undefined;
+    const words = entry.trim().split(/\s+/).filter(Boolean);
+    if (words.length === 0) {
+      if (Array.isArray(raw)) return undefined; // an array entry must be a pattern
+      continue;
+    }
+    if (!words.every((word) => _PATTERN_WORD.test(word)) || words[0]!.startsWith("-")) return undefined;
+    const pattern = words.join(" ");
+    if (!patterns.includes(pattern)) patterns.push(pattern);
+  }
+  return patterns;
 }
 
 /**
@@ -472,6 +531,9 @@ function _ruleText(rule: ConfigRule, text: boolean): string {
       return rule.values.map((v) => `"${v}"`).join(" or ");
     case "autoOrInteger":
       return rule.max === undefined ? `"auto" or a whole number ≥ ${rule.min}` : `"auto" or a whole number from ${rule.min} to ${rule.max}`;
+    case "commandPatterns":
+      return `a list of command patterns (${text ? "comma-separated" : "an array of strings"}), each words such as "cargo test" (the first a program, not an option) ` +
+        "with no quotes or shell operators (;&|<>()$`) and a * only at the end of a word";
     case "runners":
       return `"auto" or a list of runners, at most one of ${PYTHON_RUNNERS.join("/")} and one of ${JS_RUNNERS.join("/")} ` +
         `(${text ? "comma-separated" : "a string or an array"})`;
@@ -484,8 +546,12 @@ function _show(raw: unknown, text: boolean): string {
   if (typeof raw === "string") return `the string ${JSON.stringify(raw)}`;
   if (typeof raw === "number" || typeof raw === "boolean") return String(raw);
   if (raw === null) return "null";
-  if (Array.isArray(raw)) return "an array";
+  if (Array.isArray(raw)) return `an array ${_shorten(JSON.stringify(raw) ?? "", 120)}`;
   return `a ${typeof raw}`;
+}
+
+function _shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 function _isTruthy(value: string | undefined): boolean {

@@ -5,6 +5,7 @@ import { runOptions } from "./commands/run-options.ts";
 import { VERSION } from "./version.ts";
 
 export const subCommands: Record<string, () => Promise<CommandDef<any>>> = {
+  agent: () => import("./commands/agent/index.ts").then((m) => m.default),
   config: () => import("./commands/config.ts").then((m) => m.default),
   doctor: () => import("./commands/doctor.ts").then((m) => m.default),
   init: () => import("./commands/init.ts").then((m) => m.default),
