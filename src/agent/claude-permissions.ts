@@ -213,13 +213,15 @@ interface _Matcher {
  * A Bash rule as a prefix test: quotes and backslashes dropped and blanks squeezed on both sides,
  * `:*` read as `*`, `*` as any text, and no end anchor, so exact rules and word boundaries match
  * more than Claude Code would let them. undefined for rules of other tools; a rule that names Bash
- * in a shape sep does not know matches everything.
+ * in a shape sep does not know may match anything.
  */
 function _bashMatcher(rule: string): _Matcher | undefined {
   const whole = /^\s*Bash\s*(?:\(([\s\S]*)\))?\s*$/.exec(rule);
-  if (!whole) return /^\s*Bash\b/.test(rule) ? _everything : undefined;
+  if (!whole) return /^\s*Bash\b/.test(rule) ? _anything : undefined;
   let content = _normalize(whole[1] ?? "");
   if (content.endsWith(":*")) content = `${content.slice(0, -2)}*`;
+  // The blank before a * is optional: `Bash(ls *)` is taken to match `ls` too.
+  content = content.replace(/ ?\* ?/g, "*");
   if (/^\**$/.test(content)) return _everything;
   const parts = content.split("*");
   const literal = parts[0]!;
@@ -246,6 +248,8 @@ function _bashMatcher(rule: string): _Matcher | undefined {
 }
 
 const _everything: _Matcher = { all: true, atStart: () => true, anyWord: () => true };
+/** A Bash rule in a shape sep does not know: it may match anything, but it is not known to match everything. */
+const _anything: _Matcher = { all: false, atStart: () => true, anyWord: () => true };
 
 function _normalize(text: string): string {
   return text.replace(/['"\\]/g, "").replace(/\s+/g, " ").trim();
