@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { parseStat } from "../core/proc/index.ts";
+import { parseStat } from "../core/proc/parse.ts";
 import { shellCommands } from "../shell.ts";
 
 export type RuleKind = "allow" | "ask" | "deny";
