@@ -20,6 +20,12 @@ async function cli(raw: string[]): Promise<number> {
     return 0;
   }
 
+  // Claude Code runs the agent hook before every Bash call: straight to it, past citty and the logger.
+  if (command === undefined && head.length === 3 && head[0] === "agent" && head[1] === "hook" && head[2] === "claude") {
+    failureOutput.where = "sep agent hook";
+    return (await import("./commands/agent/hook.ts")).runClaudeHook();
+  }
+
   // The logger is where the core's notices are worded: loaded before anything can emit one.
   await import("./logger.ts");
   const { main, subCommands } = await import("./main.ts");
