@@ -64,6 +64,8 @@ function workspace(extra: Record<string, string | undefined> = {}): Workspace {
     CLAUDE_PROJECT_DIR: undefined,
     SEP_AGENT_COMMANDS: undefined,
     HOME_NOTE: "from the environment",
+    // a modest limit, so the machine gate never makes a wrapped run wait (and say so on stderr)
+    MEMORY_LIMIT_MB: "256",
     ...extra,
   });
   return { project, home, bin, env };
