@@ -158,26 +158,27 @@ const _RULE_FLAGS = new Set(["--disallowedTools", "--disallowed-tools", "--setti
 const _ALLOW_FLAGS = new Set(["--allowedTools", "--allowed-tools"]);
 
 /**
- * The nearest ancestor process that is Claude Code (`claude`, or node running claude-code's
- * cli.js), and whether its command line adds rules: deny rules or a settings file (unknown) or
- * allow rules (hidden). No Claude Code among the ancestors (sep run by hand, a test) adds none.
+ * Whether an ancestor process that looks like Claude Code (`claude`, or node running claude-code's
+ * cli.js) was started with rules on its command line: deny rules or a settings file (unknown) or
+ * allow rules (hidden). Every ancestor up to eight levels is looked at, so a look-alike does not
+ * hide the real one. None among the ancestors (sep run by hand, a test) adds none.
  */
 function _claudeFlags(startPid: number, platform: NodeJS.Platform): { unknown?: string; hiddenAllow?: string } {
+  let hiddenAllow: string | undefined;
   let pid = startPid;
   for (let depth = 0; depth < 8 && pid > 1; depth++) {
     const info = _processInfo(pid, platform);
-    if (!info) return {};
+    if (!info) break;
     if (info.argv.slice(0, 3).some((word) => /(^|\/)claude$|claude-code|claude-agent-sdk/.test(word))) {
-      const flag = (set: Set<string>) => info.argv.find((word) => set.has(word.split("=")[0]!));
+      const flag = (set: Set<string>) => info.argv.find((word) => set.has(word.split("=")[0]!))?.split("=")[0];
       const rules = flag(_RULE_FLAGS);
-      if (rules) return { unknown: `Claude Code (pid ${pid}) was started with ${rules.split("=")[0]}, whose rules sep cannot check` };
+      if (rules) return { unknown: `Claude Code (pid ${pid}) was started with ${rules}, whose rules sep cannot check` };
       const allow = flag(_ALLOW_FLAGS);
-      if (allow) return { hiddenAllow: `Claude Code (pid ${pid}) was started with ${allow.split("=")[0]}, whose rules may match the wrapped command` };
-      return {};
+      if (allow) hiddenAllow ??= `Claude Code (pid ${pid}) was started with ${allow}, whose rules may match the wrapped command`;
     }
     pid = info.ppid;
   }
-  return {};
+  return hiddenAllow ? { hiddenAllow } : {};
 }
 
 /** A process's parent and argv: from /proc on Linux, from ps(1) elsewhere (argv split at spaces). */

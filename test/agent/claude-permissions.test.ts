@@ -1,11 +1,11 @@
 // The guard that keeps the hook from widening what Claude Code runs without asking: rules read from
 // real settings files, and the decision for each rewrite (leave alone / ask / pass), erring to safe.
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { wrapCommand } from "../../src/agent/claude-hook.ts";
 import { type ClaudeRules, guardRewrite, loadClaudeRules, type PermissionRule } from "../../src/agent/claude-permissions.ts";
-import { tempDir, type TempDir } from "../helpers.ts";
+import { killSpawned, spawnTracked, tempDir, type TempDir, waitFor } from "../helpers.ts";
 
 const PROGRAM = ["/opt/tools/bin/sep"];
 const wrap = (command: string) => wrapCommand(PROGRAM, "label", command);
@@ -132,5 +132,40 @@ describe("loadClaudeRules from real files", () => {
 
   test("no settings anywhere: no rules, nothing unknown", () => {
     expect(loadClaudeRules({ cwd: fresh(), env: { HOME: fresh() }, parentPid: 0 })).toEqual({ rules: [] });
+  });
+});
+
+describe.skipIf(process.platform !== "linux")("rules on Claude Code's command line (found among the hook's ancestors)", () => {
+  let dir: TempDir | undefined;
+  afterEach(async () => {
+    await killSpawned();
+    dir?.cleanup();
+  });
+
+  /** A process that looks like Claude Code to /proc: a script named claude, with these arguments. */
+  async function fakeClaude(...args: string[]): Promise<number> {
+    dir = tempDir("sep-agent-claude-");
+    const claude = join(dir.path, "claude");
+    writeFileSync(claude, "#!/bin/sh\nsleep 30\n");
+    chmodSync(claude, 0o755);
+    const child = spawnTracked([claude, ...args]);
+    await waitFor(() => Bun.file(`/proc/${child.pid}/cmdline`).text().then((text) => text.includes("claude")));
+    return child.pid;
+  }
+
+  test.each([
+    [["--allowedTools", "Bash(git:*)"], "hiddenAllow", "--allowedTools"],
+    [["--allowed-tools=Bash(git:*)"], "hiddenAllow", "--allowed-tools"],
+    [["--disallowedTools", "Bash(rm:*)"], "unknown", "--disallowedTools"],
+    [["--settings", "/x/settings.json"], "unknown", "--settings"],
+  ] as const)("claude %p → %s", async (args, field, flag) => {
+    const pid = await fakeClaude(...args);
+    const loaded = loadClaudeRules({ cwd: "/", env: { HOME: "/nonexistent" }, parentPid: pid });
+    expect(loaded[field]).toContain(flag);
+  });
+
+  test("a Claude Code started without rule flags adds nothing", async () => {
+    const pid = await fakeClaude("--model", "opus");
+    expect(loadClaudeRules({ cwd: "/", env: { HOME: "/nonexistent" }, parentPid: pid })).toEqual({ rules: [] });
   });
 });
