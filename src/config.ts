@@ -74,6 +74,12 @@ export interface SepConfig {
    * `"auto"` = 10 % of the machine's memory, at least 512 MB. @default "auto"
    */
   memoryReserveMb?: "auto" | number;
+  /**
+   * Seconds of waiting plus running after which `sep -- CMD` leaves its job to a background sep and
+   * exits 75 with the run id (`sep wait RUN_ID` picks it up): an agent's shell time-out never kills
+   * or re-runs it. `"auto"` = 100 when `CLAUDECODE=1` is set, else off; `0` = off. @default "auto"
+   */
+  detachAfter?: "auto" | number;
 }
 
 /** Python runners and JS runners that `runners` may name (the words they prefix: README). */
@@ -123,6 +129,8 @@ export interface ResolvedConfig {
   memoryBudgetMb: "auto" | number;
   /** "auto", or MB */
   memoryReserveMb: "auto" | number;
+  /** seconds; 0 = never detach (`auto` resolved from CLAUDECODE) */
+  detachAfter: number;
   /** CI / GITHUB_ACTIONS detected in the environment */
   ci: boolean;
   githubActions: boolean;
@@ -160,6 +168,9 @@ export interface ConfigKeyInfo {
   description: string;
   rule: ConfigRule;
 }
+
+/** `detachAfter: auto` under Claude Code: well inside its ~2-minute shell time-out. */
+const AUTO_DETACH_AFTER_SECONDS = 100;
 
 // setTimeout fires at once for delays above 2^31-1 ms, so longer limits would kill jobs immediately.
 const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
@@ -226,6 +237,9 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = [
   { key: "memoryReserveMb", env: "SEP_MEMORY_RESERVE_MB", default: "auto",
     description: "MB the governor keeps free for everything else: auto (10 % of the memory, at least 512) or a number",
     rule: { type: "autoOrInteger", min: 0 } },
+  { key: "detachAfter", env: "SEP_DETACH_AFTER", flag: "--detach-after", default: "auto",
+    description: "seconds of waiting plus running after which sep -- leaves the job to a background sep and exits 75 (see sep wait): auto = 100 under Claude Code (CLAUDECODE=1), else off; 0 = off",
+    rule: { type: "autoOrInteger", min: 0, max: MAX_TIMER_SECONDS } },
 ];
 
 /**
@@ -338,6 +352,8 @@ export async function resolveConfig(options: ResolveConfigOptions): Promise<Reso
     runners: values.runners === "auto" ? "auto" : [...(values.runners as RunnerName[])],
     memoryBudgetMb: values.memoryBudgetMb as "auto" | number,
     memoryReserveMb: values.memoryReserveMb as "auto" | number,
+    // Claude Code sets CLAUDECODE=1 in its shells and gives up on a command after about 2 minutes.
+    detachAfter: values.detachAfter === "auto" ? (env.CLAUDECODE === "1" ? AUTO_DETACH_AFTER_SECONDS : 0) : (values.detachAfter as number),
     // CI detection reads the real environment only, never .env.development: the seed's CI setup
     // writes CI=true into that file, and a copy of it on a laptop must not switch on GitHub output.
     ci: _isTruthy(env.CI),

@@ -2,9 +2,9 @@
 // handlers installed, pauses the tree shortly after the start, prints {"pids":[…]} (the paused
 // tree), and exits as sep would (130/143/129 when interrupted).
 // usage: bun executor-paused-worker.ts KILL_GRACE_MS JOB...
-import { runJob } from "../../src/core/executor.ts";
-import { installInterruptHandlers, interruptExitCode, interruptSignal } from "../../src/core/interrupts.ts";
-import { descendants } from "../../src/core/proc/index.ts";
+import { runJob } from "../../../src/core/executor.ts";
+import { installInterruptHandlers, interruptExitCode, interruptSignal } from "../../../src/core/interrupts.ts";
+import { descendants } from "../../../src/core/proc/index.ts";
 
 const [grace = "300", ...argv] = process.argv.slice(2);
 installInterruptHandlers();
