@@ -195,6 +195,26 @@ export class Ledger {
     this.options.onWarning?.(message);
   }
 
+  /**
+   * The entries as they are on disk, without the lock and without probing who is alive: for a
+   * cheap first look by a waiter an event woke (50 of them all taking the lock at each change
+   * would queue behind one another). A dead owner's entry still counts here, which only errs
+   * towards waiting; decisions are taken on entries(), under the lock.
+   */
+  peek(): LedgerEntry[] {
+    const entries: LedgerEntry[] = [];
+    for (const name of _names(this.layout.dir)) {
+      if (!ENTRY_NAME.test(name)) continue;
+      try {
+        const entry = parseEntry(JSON.parse(readFileSync(join(this.layout.dir, name), "utf8")));
+        if (entry) entries.push(entry);
+      } catch {
+        // gone or malformed: absent
+      }
+    }
+    return entries.sort((a, b) => a.seq - b.seq);
+  }
+
   /** Publish a new entry with the next seq; it is locked before anyone can see it. Call inside locked(). */
   add(fields: Omit<LedgerEntry, "seq">): OwnEntry {
     this.assertLocked("add");

@@ -187,6 +187,26 @@ describe("admit(), in one process, on a real ledger", () => {
     await waiting;
   });
 
+  test("memory freed outside the ledger: the head's poll nudges a job behind it that now fits", async () => {
+    const state = stateDir();
+    let available = 5 * MB; // room for neither
+    const readMemory = () => ({ ...roomy, memAvailableBytes: available });
+    const budget = { budgetBytes: 1000 * MB, reserveBytes: 0 };
+    const head = admit(options(state, 80, { readMemory, budget, timing: { headPollMs: 20 } }));
+    await waitFor(() => readLedger(state).length === 1, 5000, "the head waits");
+    // Behind it, a job whose own polls are a minute apart: only a nudge can wake it in time.
+    const slow = { headPollMs: 60_000, waiterPollMs: 60_000, maxWaiterPollMs: 60_000 };
+    const behind = admitted(admit(options(state, 10, { readMemory, budget, timing: slow })));
+    await waitFor(() => readLedger(state).filter((e) => e.state === "waiting").length === 2, 5000, "both wait");
+    await Bun.sleep(100);
+    expect(readLedger(state).map((e) => e.state)).toEqual(["waiting", "waiting"]);
+    available = 50 * MB; // enough for the small one, not for the head
+    expect(await settledWithin(behind, 5000)).not.toBe("pending");
+    expect(await settledWithin(head, 100)).toBe("pending");
+    available = 200 * MB;
+    held.push(await head);
+  });
+
   test("--wait-timeout counts the gate: WaitTimeoutError (75), and the entry is gone", async () => {
     const state = stateDir();
     await admitted(admit(options(state, 90)));
