@@ -200,11 +200,7 @@ export async function admit(options: AdmitOptions): Promise<Admission> {
   const reservationBytes = options.reservation.bytes;
   if (options.signal?.aborted) throw new WaitAbortedError("wait aborted");
 
-  /**
-   * One decision under the ledger lock; admits (rewrites the entry) when it says so. `polled`: the
-   * head's own timed look, the only one that notices memory freed outside the ledger; if that lets
-   * a job behind it start, it wakes them all (the event is what they sleep on).
-   */
+  /** The figures a decision is made from: the ledger's entries, their jobs' memory, free memory now. */
   const viewOf = (entries: LedgerEntry[], own: OwnEntry | undefined, nowMs: number) => {
     const memory = jobMemory(entries);
     const self: GateCandidate = {
@@ -225,6 +221,11 @@ export async function admit(options: AdmitOptions): Promise<Admission> {
     };
     return { self, others };
   };
+  /**
+   * One decision under the ledger lock; admits (rewrites the entry) when it says so. `polled`: the
+   * head's own timed look, the only one that notices memory freed outside the ledger; if that lets
+   * a job behind it start, it wakes them all (the event is what they sleep on).
+   */
   const decide = (own: OwnEntry | undefined, nowMs: number, polled = false): { decision: AdmissionDecision; own: OwnEntry } =>
     ledger.locked(() => {
       const { self, others: view } = viewOf(ledger.entries(), own, nowMs);

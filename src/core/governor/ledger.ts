@@ -7,7 +7,7 @@
 // write is a new file, locked before it is renamed into place (rename keeps the open file and its
 // lock), and every write, removal and liveness probe happens under ledger.lock, so a probe never
 // sees the moment between an owner's rename and the release of its previous file.
-import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { SepError } from "../../errors.ts";
 import { JOB_MARKER } from "../executor.ts";
@@ -359,10 +359,14 @@ export function killDeadJob(entry: Pick<LedgerEntry, "id" | "marker" | "pgid" | 
  */
 export function readLedger(stateDir?: string): LedgerEntry[] {
   const layout = ledgerLayout(stateDir);
-  try {
-    if (!statSync(layout.dir).isDirectory()) return [];
-  } catch {
-    return [];
+  // What a symlinked or foreign dir holds is not ours to show (and sep would refuse to write there).
+  for (const dir of [layout.stateDir, layout.governor, layout.dir]) {
+    try {
+      const stat = lstatSync(dir);
+      if (stat.isSymbolicLink() || !stat.isDirectory() || (uid >= 0 && stat.uid !== uid)) return [];
+    } catch {
+      return [];
+    }
   }
   let lockFd: number | undefined;
   try {

@@ -2,7 +2,7 @@
 // state dir (FIFO, back-filling, the head's deadline, time-outs, aborts, jobs larger than the
 // budget, free memory); 50 real processes from 10 projects at once; and a SIGKILLed owner.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { MachineMemory } from "../../../src/core/governor/budget.ts";
 import { MB } from "../../../src/core/governor/budget.ts";
@@ -10,6 +10,7 @@ import { type Admission, admit, type AdmitOptions, decideAdmission, type GateWai
 import { Ledger, ledgerLayout, readLedger } from "../../../src/core/governor/ledger.ts";
 import { readStat } from "../../../src/core/proc/process-tree.ts";
 import { WaitAbortedError, WaitTimeoutError } from "../../../src/core/turn/lock.ts";
+import { SepError } from "../../../src/errors.ts";
 import { isAlive } from "../../../src/core/proc/process-tree.ts";
 import { killSpawned, spawnTracked, type TempDir, tempDir, trackPid, waitFor, waitForOutput } from "../../helpers.ts";
 
@@ -303,6 +304,18 @@ describe("the ledger", () => {
     const state = stateDir();
     expect(readLedger(state)).toEqual([]);
     expect(existsSync(state)).toBe(false);
+  });
+
+  test("a symlinked state dir is refused (exit 1, naming it); sep status shows nothing from it", async () => {
+    const state = stateDir();
+    const real = `${state}-real`;
+    mkdirSync(real, { recursive: true, mode: 0o700 });
+    symlinkSync(real, state);
+    const error = await admit(options(state, 10)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SepError);
+    expect((error as SepError).exitCode).toBe(1);
+    expect((error as Error).message).toContain(`refusing to use ${state}: it is a symlink`);
+    expect(readLedger(state)).toEqual([]);
   });
 
   test("locked() is reentrant and refuses an async function", () => {
