@@ -7,7 +7,7 @@
 // write is a new file, locked before it is renamed into place (rename keeps the open file and its
 // lock), and every write, removal and liveness probe happens under ledger.lock, so a probe never
 // sees the moment between an owner's rename and the release of its previous file.
-import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { SepError } from "../../errors.ts";
 import { JOB_MARKER } from "../executor.ts";
@@ -196,6 +196,26 @@ export class Ledger {
     this.options.onWarning?.(message);
   }
 
+  /**
+   * The entries as they are on disk, without the lock and without probing who is alive: for a
+   * cheap first look by a waiter an event woke (50 of them all taking the lock at each change
+   * would queue behind one another). A dead owner's entry still counts here, which only errs
+   * towards waiting; decisions are taken on entries(), under the lock.
+   */
+  peek(): LedgerEntry[] {
+    const entries: LedgerEntry[] = [];
+    for (const name of _names(this.layout.dir)) {
+      if (!ENTRY_NAME.test(name)) continue;
+      try {
+        const entry = parseEntry(JSON.parse(readFileSync(join(this.layout.dir, name), "utf8")));
+        if (entry) entries.push(entry);
+      } catch {
+        // gone or malformed: absent
+      }
+    }
+    return entries.sort((a, b) => a.seq - b.seq);
+  }
+
   /** Publish a new entry with the next seq; it is locked before anyone can see it. Call inside locked(). */
   add(fields: Omit<LedgerEntry, "seq">): OwnEntry {
     this.assertLocked("add");
@@ -340,10 +360,14 @@ export function killDeadJob(entry: Pick<LedgerEntry, "id" | "marker" | "pgid" | 
  */
 export function readLedger(stateDir?: string): LedgerEntry[] {
   const layout = ledgerLayout(stateDir);
-  try {
-    if (!statSync(layout.dir).isDirectory()) return [];
-  } catch {
-    return [];
+  // What a symlinked or foreign dir holds is not ours to show (and sep would refuse to write there).
+  for (const dir of [layout.stateDir, layout.governor, layout.dir]) {
+    try {
+      const stat = lstatSync(dir);
+      if (stat.isSymbolicLink() || !stat.isDirectory() || (uid >= 0 && stat.uid !== uid)) return [];
+    } catch {
+      return [];
+    }
   }
   let lockFd: number | undefined;
   try {
