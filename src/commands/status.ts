@@ -3,6 +3,7 @@
 import { defineCommand } from "citty";
 import { machineStatus } from "../core/governor/status.ts";
 import { formatAge, formatBytes, renderTable, singleLine } from "../format.ts";
+import { writeStdout } from "../output.ts";
 import { loadConfig } from "./context.ts";
 
 export default defineCommand({
@@ -14,7 +15,7 @@ export default defineCommand({
     const config = await loadConfig();
     const status = machineStatus(config);
     if (args.json) {
-      process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      await writeStdout(`${JSON.stringify(status, null, 2)}\n`);
       return 0;
     }
     const budget = status.governor ? `budget ${formatBytes(status.budgetBytes)} (${status.why})` : "governor off (memoryBudgetMb 0)";
@@ -33,7 +34,7 @@ export default defineCommand({
         { header: "COMMAND", value: (job) => singleLine(job.argv.join(" ")), maxWidth: 60 },
       ]);
     }
-    process.stdout.write(out);
+    await writeStdout(out);
     return 0;
   },
 });
