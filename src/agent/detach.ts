@@ -77,7 +77,8 @@ export async function runDetachable(config: ResolvedConfig, detachAfterMs: numbe
         );
         return STILL_RUNNING;
       }
-      await Bun.sleep(Math.min(FOLLOW_POLL_MS, Math.max(1, detachAfterMs - (Date.now() - startedAt))));
+      // The background sep's end (or the next poll, or the deadline) wakes us, whichever is first.
+      await Promise.race([supervisor.exited, Bun.sleep(Math.min(FOLLOW_POLL_MS, Math.max(1, detachAfterMs - (Date.now() - startedAt))))]);
     }
   } finally {
     for (const signal of signals) process.off(signal, forward);
