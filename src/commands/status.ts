@@ -2,6 +2,7 @@
 // waiting, running and paused sep job of this user on this machine, whatever its project.
 import { defineCommand } from "citty";
 import { machineStatus } from "../core/governor/status.ts";
+import { logger } from "../logger.ts";
 import { formatAge, formatBytes, renderTable, singleLine } from "../format.ts";
 import { writeStdout } from "../output.ts";
 import { loadConfig } from "./context.ts";
@@ -13,7 +14,7 @@ export default defineCommand({
   },
   run: async ({ args }) => {
     const config = await loadConfig();
-    const status = machineStatus(config);
+    const status = machineStatus(config, { onWarning: (message) => logger.warn(message) });
     if (args.json) {
       await writeStdout(`${JSON.stringify(status, null, 2)}\n`);
       return 0;

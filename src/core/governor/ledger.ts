@@ -7,7 +7,7 @@
 // write is a new file, locked before it is renamed into place (rename keeps the open file and its
 // lock), and every write, removal and liveness probe happens under ledger.lock, so a probe never
 // sees the moment between an owner's rename and the release of its previous file.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { SepError } from "../../errors.ts";
 import { JOB_MARKER } from "../executor.ts";
@@ -353,7 +353,20 @@ export function killDeadJob(entry: Pick<LedgerEntry, "id" | "marker" | "pgid" | 
 }
 
 /**
- * The live entries, for `sep status`: strictly read-only. It creates no dir and no file, removes
+ * The live entries, for `sep status`, which is a sep that looks too: an entry whose owner died is
+ * dropped and what is left of its job killed (Ledger.entries), so a tree its sep left SIGSTOPped
+ * does not stay stopped until some job happens to run. Nothing is created: with no ledger (or no
+ * ledger.lock) yet there is nothing to drop, and the entries are read as readLedger reads them.
+ */
+export function reapLedger(options: LedgerOptions = {}): LedgerEntry[] {
+  const layout = ledgerLayout(options.stateDir);
+  if (!existsSync(layout.dir) || !existsSync(layout.lock)) return readLedger(options.stateDir);
+  const ledger = new Ledger(options);
+  return ledger.locked(() => ledger.entries());
+}
+
+/**
+ * The live entries: strictly read-only. It creates no dir and no file, removes
  * nothing (a dead sep's entry is skipped, left for the next sep that decides), and takes the ledger
  * lock only if its file already exists, so what it shows is one consistent moment. [] when there
  * is no ledger.
