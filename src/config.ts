@@ -75,6 +75,12 @@ export interface SepConfig {
    */
   memoryReserveMb?: "auto" | number;
   /**
+   * Seconds of waiting plus running after which `sep -- CMD` leaves its job to a background sep and
+   * exits 75 with the run id (`sep wait RUN_ID` picks it up): an agent's shell time-out never kills
+   * or re-runs it. `"auto"` = 100 when `CLAUDECODE=1` is set, else off; `0` = off. @default "auto"
+   */
+  detachAfter?: "auto" | number;
+  /**
    * The commands the agent hook (`sep agent hook claude`) runs under sep: command patterns, each one
    * or more words (`"cargo test"`, `"npm run build"`; a word ending in `*` matches any word that
    * starts with the rest). See docs/agents.md for how a Bash command is matched. The list replaces
@@ -143,6 +149,8 @@ export interface ResolvedConfig {
   memoryBudgetMb: "auto" | number;
   /** "auto", or MB */
   memoryReserveMb: "auto" | number;
+  /** seconds; 0 = never detach (`auto` resolved from CLAUDECODE) */
+  detachAfter: number;
   /** command patterns, each its words joined by one space ("cargo test"); may be empty */
   agentCommands: string[];
   /** CI / GITHUB_ACTIONS detected in the environment */
@@ -184,6 +192,9 @@ export interface ConfigKeyInfo {
   description: string;
   rule: ConfigRule;
 }
+
+/** `detachAfter: auto` under Claude Code: well inside its ~2-minute shell time-out. */
+const AUTO_DETACH_AFTER_SECONDS = 100;
 
 // setTimeout fires at once for delays above 2^31-1 ms, so longer limits would kill jobs immediately.
 const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
@@ -250,6 +261,9 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = [
   { key: "memoryReserveMb", env: "SEP_MEMORY_RESERVE_MB", default: "auto",
     description: "MB the governor keeps free for everything else: auto (10 % of the memory, at least 512) or a number",
     rule: { type: "autoOrInteger", min: 0 } },
+  { key: "detachAfter", env: "SEP_DETACH_AFTER", flag: "--detach-after", default: "auto",
+    description: "seconds of waiting plus running after which sep -- leaves the job to a background sep and exits 75 (see sep wait): auto = 100 under Claude Code (CLAUDECODE=1), else off; 0 = off",
+    rule: { type: "autoOrInteger", min: 0, max: MAX_TIMER_SECONDS } },
   { key: "agentCommands", env: "SEP_AGENT_COMMANDS", default: DEFAULT_AGENT_COMMANDS,
     description: "commands the agent hook runs under sep: comma-separated patterns of words such as cargo test (a word may end in *)",
     rule: { type: "commandPatterns" } },
@@ -365,6 +379,8 @@ export async function resolveConfig(options: ResolveConfigOptions): Promise<Reso
     runners: values.runners === "auto" ? "auto" : [...(values.runners as RunnerName[])],
     memoryBudgetMb: values.memoryBudgetMb as "auto" | number,
     memoryReserveMb: values.memoryReserveMb as "auto" | number,
+    // Claude Code sets CLAUDECODE=1 in its shells and gives up on a command after about 2 minutes.
+    detachAfter: values.detachAfter === "auto" ? (env.CLAUDECODE === "1" ? AUTO_DETACH_AFTER_SECONDS : 0) : (values.detachAfter as number),
     agentCommands: [...(values.agentCommands as readonly string[])],
     // CI detection reads the real environment only, never .env.development: the seed's CI setup
     // writes CI=true into that file, and a copy of it on a laptop must not switch on GitHub output.

@@ -12,6 +12,7 @@ export const subCommands: Record<string, () => Promise<CommandDef<any>>> = {
   plan: () => import("./commands/plan.ts").then((m) => m.default),
   queue: () => import("./commands/queue/index.ts").then((m) => m.default),
   run: () => import("./commands/run/index.ts").then((m) => m.default),
+  wait: () => import("./commands/wait.ts").then((m) => m.default),
   status: () => import("./commands/status.ts").then((m) => m.default),
 };
 

@@ -78,3 +78,12 @@ test("no import cycle between the core's rooms", () => {
   for (const room of edges.keys()) visit(room, [room]);
   expect(cycles).toEqual([]);
 });
+
+test("no test runs a job in the test runner's own process (runJob would make the runner every later test's subreaper)", () => {
+  const tests = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? tests(join(dir, entry.name)) : entry.name.endsWith(".test.ts") ? [join(dir, entry.name)] : [],
+    );
+  const offenders = tests(import.meta.dir).filter((file) => /^import [^\n]*\b(runJob|becomeSubreaper)\b/m.test(readFileSync(file, "utf8")));
+  expect(offenders.map((file) => relative(import.meta.dir, file))).toEqual([]);
+});

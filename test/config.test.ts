@@ -145,6 +145,7 @@ describe("FLAG_TO_KEY: the flag → key mapping, derived once from CONFIG_KEYS",
       keep: "keepRuns",
       atomify: "atomify",
       "enforce-runners": "enforceRunners",
+      "detach-after": "detachAfter",
     });
   });
 
@@ -413,5 +414,23 @@ describe("sep config output", () => {
     const table = formatConfigTable(report);
     for (const info of CONFIG_KEYS) expect(table).toContain(info.key);
     expect(table).toMatch(/timeout\s+TIMEOUT\s+30\s+dotenv /);
+  });
+});
+
+describe("auto values resolved from the machine and the environment", () => {
+  test.each([
+    ["no CLAUDECODE: off", {}, 0],
+    ["CLAUDECODE=1: 100 s, inside Claude Code's ~2 min shell time-out", { CLAUDECODE: "1" }, 100],
+    ["an explicit value wins", { CLAUDECODE: "1", SEP_DETACH_AFTER: "30" }, 30],
+    ["0 turns it off under Claude Code too", { CLAUDECODE: "1", SEP_DETACH_AFTER: "0" }, 0],
+  ] as const)("detachAfter: %s", async (_label, env, seconds) => {
+    const config = await resolveConfig({ cwd: project(), env: { ...env } });
+    expect(config.detachAfter).toBe(seconds);
+  });
+
+  test("slots: auto is one slot per CPU (the governor decides how many run), a number is kept", async () => {
+    expect((await resolveConfig({ cwd: project(), env: { SEP_SLOTS: "auto" } })).slots).toBe(Math.min(64, navigator.hardwareConcurrency));
+    expect((await resolveConfig({ cwd: project(), env: { SEP_SLOTS: "3" } })).slots).toBe(3);
+    await expect(resolveConfig({ cwd: project(), env: { SEP_SLOTS: "many" } })).rejects.toThrow(/SEP_SLOTS must be "auto" or a whole number from 1 to 64/);
   });
 });

@@ -9,6 +9,7 @@ export const runOptions = {
   "check-interval": { type: "string", description: "Seconds between memory polls (fractions allowed)", valueHint: "SECONDS" },
   "kill-grace": { type: "string", description: "Seconds between SIGTERM and SIGKILL", valueHint: "SECONDS" },
   "wait-timeout": { type: "string", description: "Give up (exit 75) if the turn has not come after this many seconds", valueHint: "SECONDS" },
+  "detach-after": { type: "string", description: "After this many seconds of waiting plus running, leave the job to a background sep and exit 75 with its run id (see `sep wait`); 0 = never", valueHint: "SECONDS" },
   reserve: { type: "string", description: "MB this job reserves at the machine's memory gate (default: learned from its past runs, else its memory limit)", valueHint: "MB" },
   name: { type: "string", description: "Label for the job in records" },
   report: { type: "string", description: "Also write the job record as JSON to this file", valueHint: "FILE" },

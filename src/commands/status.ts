@@ -2,7 +2,9 @@
 // waiting, running and paused sep job of this user on this machine, whatever its project.
 import { defineCommand } from "citty";
 import { machineStatus } from "../core/governor/status.ts";
+import { logger } from "../logger.ts";
 import { formatAge, formatBytes, renderTable, singleLine } from "../format.ts";
+import { writeStdout } from "../output.ts";
 import { loadConfig } from "./context.ts";
 
 export default defineCommand({
@@ -12,9 +14,9 @@ export default defineCommand({
   },
   run: async ({ args }) => {
     const config = await loadConfig();
-    const status = machineStatus(config);
+    const status = machineStatus(config, { onWarning: (message) => logger.warn(message) });
     if (args.json) {
-      process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      await writeStdout(`${JSON.stringify(status, null, 2)}\n`);
       return 0;
     }
     const budget = status.governor ? `budget ${formatBytes(status.budgetBytes)} (${status.why})` : "governor off (memoryBudgetMb 0)";
@@ -33,7 +35,7 @@ export default defineCommand({
         { header: "COMMAND", value: (job) => singleLine(job.argv.join(" ")), maxWidth: 60 },
       ]);
     }
-    process.stdout.write(out);
+    await writeStdout(out);
     return 0;
   },
 });

@@ -26,6 +26,11 @@ export interface JobSpec {
   /** the job's output is also appended here; undefined = not logged */
   logPath?: string;
   /**
+   * false: the output goes to the log only, not to sep's own stdout/stderr — the background sep
+   * of a detaching `sep --`, whose caller follows the log. Default true.
+   */
+  forwardOutput?: boolean;
+  /**
    * the SEP_JOB_ID its processes carry; default its id. A job of a sep nested inside another job
    * keeps the outer job's, so a cleanup after the outer job (say, after its sep was SIGKILLed)
    * still finds every process under it.
@@ -126,9 +131,8 @@ class LogFile {
  * write fails as in a shell pipeline. (Bun connects the child through a socket pair, not a pipe,
  * so that write fails with EPIPE or ECONNRESET rather than raising SIGPIPE: see the README.)
  */
-async function pump(stream: ReadableStream<Uint8Array>, fd: number, log: LogFile): Promise<void> {
+async function pump(stream: ReadableStream<Uint8Array>, fd: number, log: LogFile, forward = true): Promise<void> {
   const reader = stream.getReader();
-  let forward = true;
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -292,7 +296,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   // A second Ctrl-C means "now": SIGKILL the whole tree without waiting out the grace period.
   const offRepeat = onRepeatedInterrupt(() => killTree({ pgid, pids: descendants(process.pid), signal: "SIGKILL" }));
 
-  const pumps = Promise.all([pump(child.stdout, 1, log), pump(child.stderr, 2, log)]);
+  const pumps = Promise.all([pump(child.stdout, 1, log, spec.forwardOutput !== false), pump(child.stderr, 2, log, spec.forwardOutput !== false)]);
   await child.exited;
   stopTimer();
   clearInterval(reaper);

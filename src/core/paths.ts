@@ -78,5 +78,7 @@ export function logLayout(logDir: string) {
     jobsDir: (runId: string) => join(runDir(runId), "jobs"),
     jobRecord: (runId: string, n: number) => join(runDir(runId), "jobs", `${n}.json`),
     jobLog: (runId: string, n: number) => join(runDir(runId), "jobs", `${n}.log`),
+    /** how far the caller of a detached run has read each job's log (`sep wait` goes on from there) */
+    seen: (runId: string) => join(runDir(runId), "seen.json"),
   };
 }

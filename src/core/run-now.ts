@@ -33,6 +33,12 @@ export interface RunNowOptions {
   /** also write the record here: the job's, or the run's when there are several jobs */
   reportPath?: string;
   reporter?: RunReporter;
+  /**
+   * The run's id, and its records written from the start, while it still waits for its turn: a
+   * background sep left by a detaching `sep --` must be visible (`sep wait`, `sep run cancel`)
+   * even before its job starts, and one that gives up waiting leaves a record saying so.
+   */
+  supervisedRunId?: string;
 }
 
 /**
@@ -45,7 +51,7 @@ export async function runNow(config: ResolvedConfig, options: RunNowOptions): Pr
   const several = options.jobs.length > 1;
   const group = several ? (options.name ?? options.command.join(" ")) : undefined;
   const limits = jobLimits(config, options.overrides);
-  const recorder = new RunRecorder({ logDir: config.logDir, keepRuns: config.keepRuns, title: options.name ?? options.command.join(" "), createdAt });
+  const recorder = new RunRecorder({ logDir: config.logDir, keepRuns: config.keepRuns, title: options.name ?? options.command.join(" "), createdAt, id: options.supervisedRunId });
   const jobs = options.jobs.map((spec) =>
     recorder.addJob(
       {
@@ -59,6 +65,7 @@ export async function runNow(config: ResolvedConfig, options: RunNowOptions): Pr
     ),
   );
 
+  if (options.supervisedRunId) recorder.open();
   let stop: RunStop | undefined;
   for (const [index, job] of jobs.entries()) {
     const outcome = await runJobInTurn({
@@ -68,6 +75,7 @@ export async function runNow(config: ResolvedConfig, options: RunNowOptions): Pr
       limits,
       waitTimeoutMs: options.waitTimeoutMs,
       reserveMb: options.reserveMb,
+      forwardOutput: options.supervisedRunId === undefined,
       reporter: options.reporter,
       total: several ? jobs.length : undefined,
       env: options.jobs[index]?.env,
@@ -78,12 +86,12 @@ export async function runNow(config: ResolvedConfig, options: RunNowOptions): Pr
     }).catch((error: unknown) => {
       // The first job giving up waiting means nothing ran (exit 75, no record); a later one ends
       // the run like an interrupt would, with the code.
-      if (index === 0 || !(error instanceof WaitTimeoutError)) throw error;
+      if ((index === 0 && !options.supervisedRunId) || !(error instanceof WaitTimeoutError)) throw error;
       notice.warn(`${job.name}: ${error.message}`);
       return { ran: false as const, exitCode: error.exitCode, why: "aborted" as const };
     });
     if (!outcome.ran) {
-      if (index === 0) return outcome.exitCode; // nothing ran, nothing recorded
+      if (index === 0 && !options.supervisedRunId) return outcome.exitCode; // nothing ran, nothing recorded
       // A later job stopped before it started: the run ends here, the rest are skipped.
       for (const rest of jobs.slice(index)) recorder.notRun(rest, rest === job ? "cancelled" : "skipped");
       stop = { kind: "cancelled", exitCode: outcome.exitCode };

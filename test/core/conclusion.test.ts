@@ -1,7 +1,7 @@
 // The job ladder decide(): what happened to a job → its conclusion and sep's exit code (DESIGN §3),
-// table-tested rung by rung in the ladder's order, then the precedence between rungs.
+// table-tested rung by rung in the ladder's order, then the precedence between rungs; and the run ladder decideRun().
 import { describe, expect, test } from "bun:test";
-import { decide, type JobEnding, signalName, signalNumber, type Verdict } from "../../src/core/conclusion.ts";
+import { decide, decideRun, isFailure, type JobEnding, type RunStop, signalName, signalNumber, type Verdict } from "../../src/core/conclusion.ts";
 
 type Row = [name: string, ending: JobEnding, verdict: Verdict];
 
@@ -76,5 +76,44 @@ describe("signal names and numbers", () => {
   // signalNumber reads it back, so `sep -- sh -c 'kill -34 $$'` exits 128 + 34 = 162.
   test("a real-time signal (34) -> 162", () => {
     expect(decide({ exitCode: null, signal: signalName(34) })).toEqual({ conclusion: "failure", exitCode: 162 });
+  });
+});
+
+// The run ladder: one row per rung, in order, and the precedence between them.
+describe("decideRun: the run's conclusion and exit code from its jobs and how it stopped", () => {
+  const ok = { conclusion: "success", exitCode: 0 } as const;
+  const failed = (exitCode: number) => ({ conclusion: "failure", exitCode }) as const;
+  const skipped = { conclusion: "skipped", exitCode: null } as const;
+  const cancelled = { conclusion: "cancelled", exitCode: null } as const;
+  const cases: Array<[label: string, jobs: Parameters<typeof decideRun>[0], stop: RunStop | undefined, verdict: Verdict]> = [
+    ["the pipeline timeout beats every job's own ending", [failed(3), ok], { kind: "pipeline_timeout" }, { conclusion: "timed_out", exitCode: 124 }],
+    ["a stop by a signal is cancelled with its code, whatever failed before", [failed(3)], { kind: "cancelled", exitCode: 130 }, { conclusion: "cancelled", exitCode: 130 }],
+    ["a later job giving up waiting (75) cancels the run with 75", [ok, cancelled], { kind: "cancelled", exitCode: 75 }, { conclusion: "cancelled", exitCode: 75 }],
+    ["abandoned (its sep died): cancelled, exit code of the first failure", [ok, failed(4), cancelled], { kind: "abandoned" }, { conclusion: "cancelled", exitCode: 4 }],
+    ["abandoned mid-job: the cancelled job has no code, so 1", [ok, cancelled], { kind: "abandoned" }, { conclusion: "cancelled", exitCode: 1 }],
+    ["abandoned after every job succeeded: cancelled, 0", [ok, ok], { kind: "abandoned" }, { conclusion: "cancelled", exitCode: 0 }],
+    ["the first failed job decides, not the last", [ok, failed(2), failed(5)], undefined, { conclusion: "failure", exitCode: 2 }],
+    ["a kill is a failure that names itself", [ok, { conclusion: "memory_exceeded", exitCode: 137 }, failed(1)], undefined, { conclusion: "memory_exceeded", exitCode: 137 }],
+    ["a failed job with no code counts as 1", [{ conclusion: "startup_failure", exitCode: null }], undefined, { conclusion: "startup_failure", exitCode: 1 }],
+    ["skipped jobs are not failures", [ok, skipped], undefined, { conclusion: "success", exitCode: 0 }],
+    ["every job skipped: the run is skipped", [skipped, skipped], undefined, { conclusion: "skipped", exitCode: 0 }],
+    ["all succeeded", [ok, ok], undefined, { conclusion: "success", exitCode: 0 }],
+    ["no jobs at all: success, not skipped", [], undefined, { conclusion: "success", exitCode: 0 }],
+  ];
+  test.each(cases)("%s", (_label, jobs, stop, verdict) => {
+    expect(decideRun(jobs, stop)).toEqual(verdict);
+  });
+
+  test.each([
+    ["success", false],
+    ["skipped", false],
+    [null, false],
+    ["failure", true],
+    ["timed_out", true],
+    ["memory_exceeded", true],
+    ["cancelled", true],
+    ["startup_failure", true],
+  ] as const)("isFailure(%p) is %p: unfinished, success and skipped are not failures", (conclusion, failure) => {
+    expect(isFailure(conclusion)).toBe(failure);
   });
 });

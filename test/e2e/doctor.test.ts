@@ -59,7 +59,7 @@ test("--json prints the findings array", async () => {
   const result = await runSep(["doctor", "--json"], { cwd: dir });
   expect(result.exitCode).toBe(0);
   const findings = JSON.parse(result.stdoutText) as Finding[];
-  expect(findings.map((finding) => finding.check)).toEqual(["config", "lock-dir", "log-dir", "proc", "flock", "version", "workflows", "makefiles", "package-json", "pre-commit"]);
+  expect(findings.map((finding) => finding.check)).toEqual(["config", "lock-dir", "log-dir", "proc", "flock", "governor", "version", "workflows", "makefiles", "package-json", "pre-commit"]);
   for (const finding of findings) expect(["ok", "warn"]).toContain(finding.status);
 }, 30_000);
 

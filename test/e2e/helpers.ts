@@ -70,6 +70,8 @@ const SEP_ENV_KEYS = [
   "SEP_RUNNERS",
   "SEP_MEMORY_BUDGET_MB",
   "SEP_MEMORY_RESERVE_MB",
+  "SEP_DETACH_AFTER",
+  "CLAUDECODE",
 ];
 
 let _machineDir: string | undefined;

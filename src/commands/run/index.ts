@@ -3,11 +3,12 @@
 import { defineCommand } from "citty";
 
 export default defineCommand({
-  meta: { name: "run", description: "The run history: list, view, watch and prune recorded runs" },
+  meta: { name: "run", description: "The run history: list, view, watch, prune and cancel runs" },
   subCommands: {
     list: () => import("./list.ts").then((m) => m.default),
     view: () => import("./view.ts").then((m) => m.default),
     watch: () => import("./watch.ts").then((m) => m.default),
     prune: () => import("./prune.ts").then((m) => m.default),
+    cancel: () => import("./cancel.ts").then((m) => m.default),
   },
 });

@@ -6,10 +6,10 @@ import { logLayout } from "../../core/paths.ts";
 import { isFailure } from "../../core/conclusion.ts";
 import type { RunRecord } from "../../core/records/types.ts";
 import { logger } from "../../logger.ts";
-import { writeStdout } from "../../output.ts";
 import { loadConfig } from "../context.ts";
+import { copyNewBytes, jobLogFile, writeStdout } from "../../output.ts";
 import { jobNumber, jobResultLine, renderRunView } from "../present.ts";
-import { copyNewBytes, jobLogFile, strictArgs } from "./shared.ts";
+import { strictArgs } from "./shared.ts";
 
 const args = {
   runId: { type: "positional", required: false, description: "The run (an id, a unique prefix of one, or its last 6 characters); default: the latest run", valueHint: "RUN_ID" },

@@ -7,8 +7,9 @@ import type { RunRecord } from "../../core/records/types.ts";
 import { formatAge } from "../../format.ts";
 import { logger } from "../../logger.ts";
 import { loadConfig } from "../context.ts";
+import { copyNewBytes, jobLogFile } from "../../output.ts";
 import { jobHeaderLine, jobNumber, jobResultLine, runResultLine, stateWord } from "../present.ts";
-import { copyNewBytes, jobLogFile, strictArgs } from "./shared.ts";
+import { strictArgs } from "./shared.ts";
 
 /** How often the run record and the current job's log are read. */
 export const POLL_MS = 100;

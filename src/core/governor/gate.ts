@@ -3,8 +3,10 @@
 // runs, the admission's pressure loop may pause and resume it.
 //
 // Waiting is cheap: a waiter sleeps until the ledger dir changes (inotify, turn/waker.ts), and only
-// the head of the line polls memory often; the others poll rarely, as a net. When the head sees
-// memory free up enough for someone behind it, it nudges them all awake.
+// the head of the line polls memory often (the one behind it less often, in case the head died);
+// the others poll rarely, as a net. When the head sees memory free up enough for someone behind
+// it, it nudges them all awake. A dead sep's entry is dropped by whoever looks first (the head, the
+// second, or any running job's pressure loop), and the removal wakes everyone.
 import { WaitAbortedError, WaitTimeoutError } from "../turn/wait.ts";
 import { Waker } from "../turn/waker.ts";
 import type { JobControl } from "../executor.ts";
@@ -17,10 +19,14 @@ import { jobMemory } from "./usage.ts";
 
 /** The gate's and the pressure loop's clocks; every one can be set for tests. */
 export interface GovernorTiming {
-  /** how often the head of the line re-checks memory */
+  /** how often the head of the line re-checks memory (and drops dead entries) */
   headPollMs: number;
-  /** how often a waiter behind it re-checks (× its place in line, up to maxWaiterPollMs), as a net for missed events */
+  /** how often the waiter right behind the head re-checks (the net for a head that died) */
   waiterPollMs: number;
+  /**
+   * the n-th waiter behind the head re-checks every n × waiterPollMs, at most this rarely: a net
+   * only, since ledger events wake them all and the head nudges them when memory frees
+   */
   maxWaiterPollMs: number;
   /** once the head has waited this long, no later job may start ahead of it */
   headWaitMs: number;
@@ -31,9 +37,9 @@ export interface GovernorTiming {
 }
 
 export const DEFAULT_TIMING: GovernorTiming = {
-  headPollMs: 500,
+  headPollMs: 1000,
   waiterPollMs: 2000,
-  maxWaiterPollMs: 15_000,
+  maxWaiterPollMs: 60_000,
   headWaitMs: 60_000,
   pressurePollMs: 500,
   settleMs: 2000,
@@ -194,28 +200,41 @@ export async function admit(options: AdmitOptions): Promise<Admission> {
   const reservationBytes = options.reservation.bytes;
   if (options.signal?.aborted) throw new WaitAbortedError("wait aborted");
 
-  /** One decision under the ledger lock; admits (rewrites the entry) when it says so. */
-  const decide = (own: OwnEntry | undefined, nowMs: number): { decision: AdmissionDecision; own: OwnEntry; others: LedgerEntry[] } =>
+  /** The figures a decision is made from: the ledger's entries, their jobs' memory, free memory now. */
+  const viewOf = (entries: LedgerEntry[], own: OwnEntry | undefined, nowMs: number) => {
+    const memory = jobMemory(entries);
+    const self: GateCandidate = {
+      seq: own?.entry.seq ?? Number.MAX_SAFE_INTEGER,
+      reservationBytes,
+      waitingSinceMs: own ? Date.parse(own.entry.waitingSince) : nowMs,
+    };
+    const others: Omit<AdmissionView, "self"> = {
+      waiting: entries.filter((entry) => entry.state === "waiting").map(_candidate),
+      admitted: entries
+        .filter((entry) => entry.state !== "waiting")
+        .map((entry) => ({ reservationBytes: entry.reservationBytes, memoryBytes: memory.get(entry.seq) ?? 0 })),
+      availableBytes: availableBytes(readMemory()),
+      reserveBytes,
+      budgetBytes,
+      nowMs,
+      headWaitMs: timing.headWaitMs,
+    };
+    return { self, others };
+  };
+  /**
+   * One decision under the ledger lock; admits (rewrites the entry) when it says so. `polled`: the
+   * head's own timed look, the only one that notices memory freed outside the ledger; if that lets
+   * a job behind it start, it wakes them all (the event is what they sleep on).
+   */
+  const decide = (own: OwnEntry | undefined, nowMs: number, polled = false): { decision: AdmissionDecision; own: OwnEntry } =>
     ledger.locked(() => {
-      const entries = ledger.entries();
-      const memory = jobMemory(entries);
-      const admitted = entries.filter((entry) => entry.state !== "waiting");
-      const waitingEntries = entries.filter((entry) => entry.state === "waiting");
-      const self: GateCandidate = {
-        seq: own?.entry.seq ?? Number.MAX_SAFE_INTEGER,
-        reservationBytes,
-        waitingSinceMs: own ? Date.parse(own.entry.waitingSince) : nowMs,
-      };
-      const decision = decideAdmission({
-        self,
-        waiting: waitingEntries.map(_candidate),
-        admitted: admitted.map((entry) => ({ reservationBytes: entry.reservationBytes, memoryBytes: memory.get(entry.seq) ?? 0 })),
-        availableBytes: availableBytes(readMemory()),
-        reserveBytes,
-        budgetBytes,
-        nowMs,
-        headWaitMs: timing.headWaitMs,
-      });
+      const { self, others: view } = viewOf(ledger.entries(), own, nowMs);
+      const waiting = view.waiting;
+      const decision = decideAdmission({ ...view, self });
+      if (polled && !decision.admit && decision.ahead === 0) {
+        const someoneFits = waiting.some((other) => other.seq > self.seq && decideAdmission({ ...view, self: other }).admit);
+        if (someoneFits) ledger.nudge();
+      }
       const now = new Date(nowMs).toISOString();
       const admittedFields = decision.admit ? { state: "running" as const, since: now, admittedAt: now } : undefined;
       if (!own) {
@@ -238,14 +257,13 @@ export async function admit(options: AdmitOptions): Promise<Admission> {
       } else if (admittedFields) {
         own.update(admittedFields);
       }
-      return { decision, own, others: waitingEntries.filter((entry) => entry.seq !== own?.entry.seq) };
+      return { decision, own };
     });
 
   let { decision, own } = decide(undefined, started);
   if (decision.admit) return _admission(ledger, own, options, timing, readMemory, 0);
 
   let announced = false;
-  let woken = false;
   const waker = new Waker([ledger.layout.dir], options.signal);
   try {
     for (;;) {
@@ -265,17 +283,25 @@ export async function admit(options: AdmitOptions): Promise<Admission> {
       if (options.signal?.aborted) throw new WaitAbortedError("wait aborted");
       if (deadline !== undefined && Date.now() >= deadline) throw new WaitTimeoutError(Math.round((options.waitTimeoutMs ?? 0) / 100) / 10);
       const isHead = decision.ahead === 0;
+      // Each look costs a wake-up of this process (~1 ms of reading the ledger, plus the runtime's
+      // own), so the further back, the rarer: 50 waiters take about 3 looks a second together.
+      // `ahead` is from the last look under the lock, which counts only live entries: if the two
+      // in front both die, the third notices within a few seconds and its clean-up wakes all.
       let delay = isHead ? timing.headPollMs : Math.min(timing.maxWaiterPollMs, timing.waiterPollMs * decision.ahead);
       if (deadline !== undefined) delay = Math.max(0, Math.min(delay, deadline - Date.now()));
-      woken = await waker.sleep(delay);
+      const woken = await waker.sleep(delay);
       if (options.signal?.aborted) throw new WaitAbortedError("wait aborted");
-      const round = decide(own, Date.now());
+      if (woken && !isHead) {
+        // Woken by a change: look first without the lock, and queue for it only when that look
+        // says this job could start (or moved to the front).
+        const { self, others } = viewOf(ledger.peek(), own, Date.now());
+        const first = decideAdmission({ ...others, self });
+        if (!first.admit && first.ahead > 0) continue;
+      }
+      const round = decide(own, Date.now(), !woken && isHead);
       decision = round.decision;
       own = round.own;
       if (decision.admit) return _admission(ledger, own, options, timing, readMemory, Date.now() - started);
-      // The head's own polls are what notice memory freed outside the ledger; if that lets a job
-      // behind it start, wake them all (the event is what they sleep on).
-      if (!woken && decision.ahead === 0) _nudgeIfSomeoneFits(ledger, own, round.others, options, timing, readMemory);
     }
   } catch (error) {
     own.remove();
@@ -287,44 +313,6 @@ export async function admit(options: AdmitOptions): Promise<Admission> {
 
 function _candidate(entry: LedgerEntry): GateCandidate {
   return { seq: entry.seq, reservationBytes: entry.reservationBytes, waitingSinceMs: Date.parse(entry.waitingSince) };
-}
-
-/** Would any waiter behind the head be admitted now (in this sep's view)? Then nudge them. */
-function _nudgeIfSomeoneFits(
-  ledger: Ledger,
-  own: OwnEntry,
-  others: LedgerEntry[],
-  options: AdmitOptions,
-  timing: GovernorTiming,
-  readMemory: () => MachineMemory,
-): void {
-  const behind = others.filter((entry) => entry.seq > own.entry.seq);
-  if (behind.length === 0) return;
-  ledger.locked(() => {
-    const entries = ledger.entries();
-    const memory = jobMemory(entries);
-    const admitted = entries
-      .filter((entry) => entry.state !== "waiting")
-      .map((entry) => ({ reservationBytes: entry.reservationBytes, memoryBytes: memory.get(entry.seq) ?? 0 }));
-    const waiting = entries.filter((entry) => entry.state === "waiting").map(_candidate);
-    const availableNow = availableBytes(readMemory());
-    const nowMs = Date.now();
-    const someoneFits = waiting.some(
-      (self) =>
-        self.seq !== own.entry.seq &&
-        decideAdmission({
-          self,
-          waiting,
-          admitted,
-          availableBytes: availableNow,
-          reserveBytes: options.budget.reserveBytes,
-          budgetBytes: options.budget.budgetBytes,
-          nowMs,
-          headWaitMs: timing.headWaitMs,
-        }).admit,
-    );
-    if (someoneFits) ledger.nudge();
-  });
 }
 
 /** The admission a job holds from the gate to its end, and its pressure loop. */

@@ -7,7 +7,7 @@
 // write is a new file, locked before it is renamed into place (rename keeps the open file and its
 // lock), and every write, removal and liveness probe happens under ledger.lock, so a probe never
 // sees the moment between an owner's rename and the release of its previous file.
-import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { SepError } from "../../errors.ts";
 import { JOB_MARKER } from "../executor.ts";
@@ -196,6 +196,26 @@ export class Ledger {
     this.options.onWarning?.(message);
   }
 
+  /**
+   * The entries as they are on disk, without the lock and without probing who is alive: for a
+   * cheap first look by a waiter an event woke (50 of them all taking the lock at each change
+   * would queue behind one another). A dead owner's entry still counts here, which only errs
+   * towards waiting; decisions are taken on entries(), under the lock.
+   */
+  peek(): LedgerEntry[] {
+    const entries: LedgerEntry[] = [];
+    for (const name of _names(this.layout.dir)) {
+      if (!ENTRY_NAME.test(name)) continue;
+      try {
+        const entry = parseEntry(JSON.parse(readFileSync(join(this.layout.dir, name), "utf8")));
+        if (entry) entries.push(entry);
+      } catch {
+        // gone or malformed: absent
+      }
+    }
+    return entries.sort((a, b) => a.seq - b.seq);
+  }
+
   /** Publish a new entry with the next seq; it is locked before anyone can see it. Call inside locked(). */
   add(fields: Omit<LedgerEntry, "seq">): OwnEntry {
     this.assertLocked("add");
@@ -333,17 +353,34 @@ export function killDeadJob(entry: Pick<LedgerEntry, "id" | "marker" | "pgid" | 
 }
 
 /**
- * The live entries, for `sep status`: strictly read-only. It creates no dir and no file, removes
+ * The live entries, for `sep status`, which is a sep that looks too: an entry whose owner died is
+ * dropped and what is left of its job killed (Ledger.entries), so a tree its sep left SIGSTOPped
+ * does not stay stopped until some job happens to run. Nothing is created: with no ledger (or no
+ * ledger.lock) yet there is nothing to drop, and the entries are read as readLedger reads them.
+ */
+export function reapLedger(options: LedgerOptions = {}): LedgerEntry[] {
+  const layout = ledgerLayout(options.stateDir);
+  if (!existsSync(layout.dir) || !existsSync(layout.lock)) return readLedger(options.stateDir);
+  const ledger = new Ledger(options);
+  return ledger.locked(() => ledger.entries());
+}
+
+/**
+ * The live entries: strictly read-only. It creates no dir and no file, removes
  * nothing (a dead sep's entry is skipped, left for the next sep that decides), and takes the ledger
  * lock only if its file already exists, so what it shows is one consistent moment. [] when there
  * is no ledger.
  */
 export function readLedger(stateDir?: string): LedgerEntry[] {
   const layout = ledgerLayout(stateDir);
-  try {
-    if (!statSync(layout.dir).isDirectory()) return [];
-  } catch {
-    return [];
+  // What a symlinked or foreign dir holds is not ours to show (and sep would refuse to write there).
+  for (const dir of [layout.stateDir, layout.governor, layout.dir]) {
+    try {
+      const stat = lstatSync(dir);
+      if (stat.isSymbolicLink() || !stat.isDirectory() || (uid >= 0 && stat.uid !== uid)) return [];
+    } catch {
+      return [];
+    }
   }
   let lockFd: number | undefined;
   try {

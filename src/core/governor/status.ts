@@ -1,8 +1,9 @@
 // The machine's view for `sep status`: the budget, free memory, and every job at the gate or past
-// it, on this machine, for this user. Read-only: it never writes state and creates no directory.
+// it, on this machine, for this user. It creates no file and no directory; like every sep that
+// looks at the ledger, it drops a dead sep's entry and kills what its job left (reapLedger).
 import type { ResolvedConfig } from "../../config.ts";
 import { type MachineMemory, readMachineMemory, resolveBudget } from "./budget.ts";
-import { type LedgerState, readLedger } from "./ledger.ts";
+import { type LedgerState, reapLedger } from "./ledger.ts";
 import type { ReservationSource } from "./profiles.ts";
 import { jobMemory } from "./usage.ts";
 
@@ -42,11 +43,13 @@ export interface MachineStatusOptions {
   /** the machine state dir; default machineStateDir() */
   stateDir?: string;
   readMemory?: () => MachineMemory;
+  /** a dead sep's entry was dropped (and its leftovers killed); core never prints */
+  onWarning?(message: string): void;
 }
 
 export function machineStatus(config: Pick<ResolvedConfig, "memoryBudgetMb" | "memoryReserveMb">, options: MachineStatusOptions = {}): MachineStatus {
   const budget = resolveBudget(config, (options.readMemory ?? readMachineMemory)());
-  const entries = readLedger(options.stateDir);
+  const entries = reapLedger({ stateDir: options.stateDir, onWarning: options.onWarning });
   const memory = jobMemory(entries);
   const rank = (state: LedgerState) => (state === "waiting" ? 1 : 0);
   const jobs = entries

@@ -34,6 +34,8 @@ export interface JobInTurnOptions {
   env?: Record<string, string>;
   /** called just before the spawn, when nothing can stop the job from starting any more */
   onStart?(): void;
+  /** false: the job's output goes to its log only (a background sep whose caller follows the log) */
+  forwardOutput?: boolean;
   /** --reserve: MB the job reserves at the machine gate instead of a learned or limit figure */
   reserveMb?: number;
 }
@@ -131,6 +133,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       abort: options.abort,
       marker: nested ? process.env[JOB_MARKER] : undefined,
       logPath,
+      forwardOutput: options.forwardOutput,
       onSpawn: (pid) => {
         holder.pgid = pid;
         holder.leaderStartTime = processStartTime(pid) ?? undefined;

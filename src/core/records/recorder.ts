@@ -21,6 +21,8 @@ export interface RecorderOptions {
   keepRuns: number;
   title: string;
   createdAt?: Date;
+  /** the run's id, chosen beforehand (a detaching `sep --` names it to its background sep) */
+  id?: string;
   /** ms clock for the run.json throttle (tests) */
   clock?: () => number;
 }
@@ -35,7 +37,7 @@ export class RunRecorder {
 
   constructor(private readonly options: RecorderOptions) {
     const createdAt = options.createdAt ?? new Date();
-    this.id = newRunId(createdAt);
+    this.id = options.id ?? newRunId(createdAt);
     this.run = {
       id: this.id,
       title: options.title,

@@ -2,7 +2,7 @@
 // state dir (FIFO, back-filling, the head's deadline, time-outs, aborts, jobs larger than the
 // budget, free memory); 50 real processes from 10 projects at once; and a SIGKILLed owner.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { MachineMemory } from "../../../src/core/governor/budget.ts";
 import { MB } from "../../../src/core/governor/budget.ts";
@@ -10,6 +10,7 @@ import { type Admission, admit, type AdmitOptions, decideAdmission, type GateWai
 import { Ledger, ledgerLayout, readLedger } from "../../../src/core/governor/ledger.ts";
 import { readStat } from "../../../src/core/proc/index.ts";
 import { WaitAbortedError, WaitTimeoutError } from "../../../src/core/turn/wait.ts";
+import { SepError } from "../../../src/errors.ts";
 import { isAlive } from "../../../src/core/proc/index.ts";
 import { killSpawned, spawnTracked, type TempDir, tempDir, trackPid, waitFor, waitForOutput } from "../../helpers.ts";
 
@@ -190,6 +191,26 @@ describe("admit(), in one process, on a real ledger", () => {
     await waiting;
   });
 
+  test("memory freed outside the ledger: the head's poll nudges a job behind it that now fits", async () => {
+    const state = stateDir();
+    let available = 5 * MB; // room for neither
+    const readMemory = () => ({ ...roomy, memAvailableBytes: available });
+    const budget = { budgetBytes: 1000 * MB, reserveBytes: 0 };
+    const head = admit(options(state, 80, { readMemory, budget, timing: { headPollMs: 20 } }));
+    await waitFor(() => readLedger(state).length === 1, 5000, "the head waits");
+    // Behind it, a job whose own polls are a minute apart: only a nudge can wake it in time.
+    const slow = { headPollMs: 60_000, waiterPollMs: 60_000, maxWaiterPollMs: 60_000 };
+    const behind = admitted(admit(options(state, 10, { readMemory, budget, timing: slow })));
+    await waitFor(() => readLedger(state).filter((e) => e.state === "waiting").length === 2, 5000, "both wait");
+    await Bun.sleep(100);
+    expect(readLedger(state).map((e) => e.state)).toEqual(["waiting", "waiting"]);
+    available = 50 * MB; // enough for the small one, not for the head
+    expect(await settledWithin(behind, 5000)).not.toBe("pending");
+    expect(await settledWithin(head, 100)).toBe("pending");
+    available = 200 * MB;
+    held.push(await head);
+  });
+
   test("--wait-timeout counts the gate: WaitTimeoutError (75), and the entry is gone", async () => {
     const state = stateDir();
     await admitted(admit(options(state, 90)));
@@ -286,6 +307,18 @@ describe("the ledger", () => {
     const state = stateDir();
     expect(readLedger(state)).toEqual([]);
     expect(existsSync(state)).toBe(false);
+  });
+
+  test("a symlinked state dir is refused (exit 1, naming it); sep status shows nothing from it", async () => {
+    const state = stateDir();
+    const real = `${state}-real`;
+    mkdirSync(real, { recursive: true, mode: 0o700 });
+    symlinkSync(real, state);
+    const error = await admit(options(state, 10)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SepError);
+    expect((error as SepError).exitCode).toBe(1);
+    expect((error as Error).message).toContain(`refusing to use ${state}: it is a symlink`);
+    expect(readLedger(state)).toEqual([]);
   });
 
   test("locked() is reentrant and refuses an async function", () => {

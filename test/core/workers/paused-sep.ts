@@ -1,10 +1,10 @@
 // A sep whose job gets paused, for the signal tests: runs JOB... under runJob with the interrupt
 // handlers installed, pauses the tree shortly after the start, prints {"pids":[…]} (the paused
 // tree), and exits as sep would (130/143/129 when interrupted).
-// usage: bun executor-paused-worker.ts KILL_GRACE_MS JOB...
-import { runJob } from "../../src/core/executor.ts";
-import { installInterruptHandlers, interruptExitCode, interruptSignal } from "../../src/core/interrupts.ts";
-import { descendants } from "../../src/core/proc/index.ts";
+// usage: bun paused-sep.ts KILL_GRACE_MS JOB...
+import { runJob } from "../../../src/core/executor.ts";
+import { installInterruptHandlers, interruptExitCode, interruptSignal } from "../../../src/core/interrupts.ts";
+import { descendants } from "../../../src/core/proc/index.ts";
 
 const [grace = "300", ...argv] = process.argv.slice(2);
 installInterruptHandlers();

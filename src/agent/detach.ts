@@ -1,0 +1,104 @@
+// Waiting that survives an agent's shell time-out (DESIGN §10). With --detach-after, `sep -- CMD`
+// hands the job to a background sep from the start — same arguments, same limits, turn, governor
+// admission and records — and follows it: it relays what that sep says, copies the job's output as
+// it is logged, and exits with the job's code. When waiting plus running reaches the deadline, it
+// leaves the job running, says how to pick it up (`sep wait RUN_ID`) and exits 75.
+import type { ResolvedConfig } from "../config.ts";
+import { signalNumber } from "../core/conclusion.ts";
+import { noteStderr, writeAll } from "../core/fd.ts";
+import { saveSeen, type SeenOffsets } from "../core/records/seen.ts";
+import { newRunId } from "../core/records/types.ts";
+import { readWaiting } from "../core/turn/tickets.ts";
+import { logger } from "../logger.ts";
+import { copyRunOutput, FOLLOW_POLL_MS, runState } from "./follow.ts";
+
+/** Set in the background sep's environment: the run it owns (and records from the start). */
+export const SUPERVISED_RUN_VARIABLE = "SEP_SUPERVISED_RUN";
+
+/** The exit code that says "not finished yet: `sep wait RUN_ID`" (as for --wait-timeout). */
+export const STILL_RUNNING = 75;
+
+/**
+ * This very sep invocation again, as a background process: the compiled binary is argv[0] of its
+ * own; run from source, the script comes first.
+ */
+function _sameInvocation(): string[] {
+  const [, script = "", ...args] = process.argv;
+  return script.startsWith("/$bunfs/") || script === process.execPath ? [process.execPath, ...args] : [process.execPath, script, ...args];
+}
+
+export async function runDetachable(config: ResolvedConfig, detachAfterMs: number): Promise<number> {
+  const startedAt = Date.now();
+  const runId = newRunId(new Date(startedAt));
+  // detached: its own session, so the agent's shell killing our process group does not reach it;
+  // stdin is not ours to lend once we are gone. Its stderr (sep's own words) comes to us while we
+  // follow; after we leave, its writes there fail quietly (EPIPE) and its records say the rest.
+  const supervisor = Bun.spawn(_sameInvocation(), {
+    env: { ...process.env, [SUPERVISED_RUN_VARIABLE]: runId, SEP_DETACH_AFTER: "0" },
+    detached: true,
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  let exitCode: number | undefined;
+  void supervisor.exited.then(() => {
+    exitCode = supervisor.exitCode ?? 128 + signalNumber(String(supervisor.signalCode ?? "SIGKILL"));
+  });
+  const relay = _relayStderr(supervisor.stderr);
+  // Before we detach, a signal to us is a signal to the job: the background sep cancels it as a
+  // foreground sep would, and we report its ending.
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  const forward = (signal: NodeJS.Signals) => supervisor.kill(signal);
+  for (const signal of signals) process.on(signal, forward);
+
+  const seen: SeenOffsets = new Map();
+  try {
+    for (;;) {
+      const run = await copyRunOutput(config.logDir, runId, seen);
+      if (exitCode !== undefined) {
+        await Promise.race([relay.done, Bun.sleep(1000)]);
+        await copyRunOutput(config.logDir, runId, seen);
+        return exitCode;
+      }
+      if (Date.now() - startedAt >= detachAfterMs) {
+        for (const signal of signals) process.off(signal, forward);
+        relay.stop();
+        supervisor.unref();
+        try {
+          saveSeen(config.logDir, runId, seen);
+        } catch (error) {
+          logger.warn(`could not note how much output was shown (${(error as Error).message}); \`sep wait\` will print it all`);
+        }
+        const ahead = readWaiting(config.lockDir).findIndex((holder) => holder.runId === runId);
+        const where = ahead > 0 ? `waiting for its turn, ${ahead} ahead of it` : runState(run);
+        logger.warn(
+          `run ${runId} goes on in the background (${where}) after ${Math.round(detachAfterMs / 1000)}s (--detach-after); ` +
+            `nothing is lost: wait for it with \`sep wait ${runId}\` (exit 75 now)`,
+        );
+        return STILL_RUNNING;
+      }
+      // The background sep's end (or the next poll, or the deadline) wakes us, whichever is first.
+      await Promise.race([supervisor.exited, Bun.sleep(Math.min(FOLLOW_POLL_MS, Math.max(1, detachAfterMs - (Date.now() - startedAt))))]);
+    }
+  } finally {
+    for (const signal of signals) process.off(signal, forward);
+  }
+}
+
+/** Copy the background sep's stderr to ours, chunk by chunk, until it ends or we stop listening. */
+function _relayStderr(stream: ReadableStream<Uint8Array>): { done: Promise<void>; stop(): void } {
+  const reader = stream.getReader();
+  const done = (async () => {
+    try {
+      for (;;) {
+        const { done: ended, value } = await reader.read();
+        if (ended) return;
+        noteStderr(value);
+        await writeAll(2, value);
+      }
+    } catch {
+      // cancelled, or our stderr is gone
+    }
+  })();
+  return { done, stop: () => void reader.cancel().catch(() => {}) };
+}
