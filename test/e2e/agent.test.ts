@@ -63,6 +63,8 @@ function workspace(extra: Record<string, string | undefined> = {}): Workspace {
     CLAUDE_CONFIG_DIR: undefined,
     CLAUDE_PROJECT_DIR: undefined,
     SEP_AGENT_COMMANDS: undefined,
+    // Claude Code's shells set it, and then --detach-after is on (see the CLAUDECODE test below)
+    CLAUDECODE: undefined,
     HOME_NOTE: "from the environment",
     // a modest limit, so the machine gate never makes a wrapped run wait (and say so on stderr)
     MEMORY_LIMIT_MB: "256",
@@ -174,6 +176,18 @@ describe("sep agent hook claude: recorded payloads", () => {
     expect(original.exitCode).toBe(5);
     expect(underSep.exitCode).toBe(5);
     expect(underSep.stdout.equals(original.stdout)).toBe(true);
+  }, 60_000);
+
+  test("under Claude Code (CLAUDECODE=1, so --detach-after auto): the same output, the job's stderr on stdout", async () => {
+    const ws = workspace({ CLAUDECODE: "1" });
+    const { text, json } = payload("cd-npm-test", ws, (p) => (p.tool_input.command = "cd sub && npm test; echo \"exit $?\" >&2"));
+    const wrapped = JSON.parse((await hook(text, ws)).stdout.toString()).hookSpecificOutput.updatedInput.command;
+    const merged = await run(["bash", "-c", `{ ${json.tool_input.command}\n} 2>&1`], { cwd: ws.project, env: ws.env });
+    const underSep = await run(["bash", "-c", wrapped], { cwd: ws.project, env: ws.env });
+    expect(underSep.stdout.toString()).toBe(merged.stdout.toString());
+    expect(underSep.stderr.toString()).toBe("");
+    expect(underSep.exitCode).toBe(merged.exitCode);
+    expect(runIds(join(ws.project, "logs")).length).toBe(1);
   }, 60_000);
 
   const silent = [
