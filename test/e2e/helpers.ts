@@ -72,6 +72,7 @@ const SEP_ENV_KEYS = [
   "SEP_MEMORY_RESERVE_MB",
   "SEP_DETACH_AFTER",
   "CLAUDECODE",
+  "SEP_AGENT_COMMANDS",
 ];
 
 let _machineDir: string | undefined;
