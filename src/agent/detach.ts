@@ -60,7 +60,9 @@ export async function runDetachable(config: ResolvedConfig, detachAfterMs: numbe
         await copyRunOutput(config.logDir, runId, seen);
         return exitCode;
       }
-      if (Date.now() - startedAt >= detachAfterMs) {
+      // Not before the background sep has recorded the run: until then `sep wait RUN_ID` and
+      // `sep run cancel RUN_ID` would not find it (it is still starting: loading its config).
+      if (run && Date.now() - startedAt >= detachAfterMs) {
         for (const signal of signals) process.off(signal, forward);
         relay.stop();
         supervisor.unref();

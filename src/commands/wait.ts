@@ -8,7 +8,8 @@ import { loadConfig } from "./context.ts";
 import { strictArgs } from "./run/shared.ts";
 
 const args = {
-  runId: { type: "positional", required: true, description: "The run (an id, a unique prefix of one, or its last 6 characters)", valueHint: "RUN_ID" },
+  // Not `required`: citty's own check ends in an internal error; run() says what is missing (exit 2).
+  runId: { type: "positional", required: false, description: "The run (an id, a unique prefix of one, or its last 6 characters)", valueHint: "RUN_ID" },
   timeout: { type: "string", description: "Give up waiting (exit 75 again; the run goes on) after this many seconds", valueHint: "SECONDS" },
 } as const;
 

@@ -65,7 +65,7 @@ export async function runNow(config: ResolvedConfig, options: RunNowOptions): Pr
     ),
   );
 
-  if (options.supervisedRunId) recorder.open();
+  if (options.supervisedRunId) recorder.openQueued();
   let stop: RunStop | undefined;
   for (const [index, job] of jobs.entries()) {
     const outcome = await runJobInTurn({

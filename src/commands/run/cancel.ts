@@ -9,7 +9,8 @@ import { stateWord } from "../present.ts";
 import { strictArgs } from "./shared.ts";
 
 const args = {
-  runId: { type: "positional", required: true, description: "The run (an id, a unique prefix of one, or its last 6 characters)", valueHint: "RUN_ID" },
+  // Not `required`: citty's own check ends in an internal error; run() says what is missing (exit 2).
+  runId: { type: "positional", required: false, description: "The run (an id, a unique prefix of one, or its last 6 characters)", valueHint: "RUN_ID" },
 } as const;
 
 export default defineCommand({

@@ -88,6 +88,22 @@ export class RunRecorder {
     }
   }
 
+  /**
+   * Create the run's records now, before its turn, with its jobs queued (open() alone only makes
+   * the directories; each record is first written when its job starts): the run of a detaching sep's
+   * background sep must be readable while it waits — by `sep wait`, `sep run cancel` and a joining twin.
+   */
+  openQueued(): void {
+    this.open();
+    if (!this.recorded) return;
+    for (const job of this.jobs) this.save(job);
+    try {
+      this.writer.saveRun(); // not throttled: the run is readable as soon as this returns
+    } catch (error) {
+      notice.warn(`could not write the record of run ${this.id} (${errorMessage(error)})`);
+    }
+  }
+
   retitle(title: string): void {
     this.run.title = title;
   }

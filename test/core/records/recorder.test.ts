@@ -122,3 +122,16 @@ describe("transitions", () => {
     expect(run).toMatchObject({ conclusion: "cancelled", exitCode: 130 });
   });
 });
+
+test("openQueued writes the run and its jobs at once, queued, before any turn (a background sep's run)", () => {
+  using dir = tempDir();
+  const early = new RunRecorder({ logDir: dir.path, keepRuns: 0, title: "now" });
+  early.addJob(facts("one"));
+  early.addJob(facts("two"));
+  early.openQueued();
+  const run = readRunFile(dir.path, early.id);
+  expect(run.status).toBe("queued");
+  expect(run.jobs.map((job) => [job.n, job.status])).toEqual([[1, "queued"], [2, "queued"]]);
+  const second = JSON.parse(readFileSync(logLayout(dir.path).jobRecord(early.id, 2), "utf8"));
+  expect(second.status).toBe("queued");
+});
