@@ -3,6 +3,7 @@
 // `bun bench/run.ts startup handover` runs only the named benchmarks.
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
+import { governor } from "./governor.ts";
 import { handover } from "./handover.ts";
 import { type Context, type Section, makeContext, removeScratch, table } from "./lib.ts";
 import { memkill } from "./memkill.ts";
@@ -18,6 +19,7 @@ const BENCHMARKS: Record<string, (ctx: Context) => Promise<Section>> = {
   memkill,
   poller,
   queue,
+  governor,
 };
 
 function machine(ctx: Context): string {
