@@ -6,26 +6,18 @@
 import type { ResolvedConfig } from "../config.ts";
 import { signalNumber } from "../core/conclusion.ts";
 import { noteStderr, writeAll } from "../core/fd.ts";
-import { saveSeen, type SeenOffsets } from "../core/records/seen.ts";
+import type { SeenOffsets } from "../core/records/seen.ts";
 import { newRunId } from "../core/records/types.ts";
 import { readWaiting } from "../core/turn/tickets.ts";
-import { logger } from "../logger.ts";
-import { copyRunOutput, FOLLOW_POLL_MS, runState } from "./follow.ts";
+import { sepArgv } from "./sep-program.ts";
+import { copyRunOutput, FOLLOW_POLL_MS, leaveRunning, runState } from "./follow.ts";
 
 /** Set in the background sep's environment: the run it owns (and records from the start). */
 export const SUPERVISED_RUN_VARIABLE = "SEP_SUPERVISED_RUN";
 
-/** The exit code that says "not finished yet: `sep wait RUN_ID`" (as for --wait-timeout). */
-export const STILL_RUNNING = 75;
+/** The setting's variable: 0 in the background sep's environment, so neither it nor its job detaches again. */
+const DETACH_AFTER_VARIABLE = "SEP_DETACH_AFTER";
 
-/**
- * This very sep invocation again, as a background process: the compiled binary is argv[0] of its
- * own; run from source, the script comes first.
- */
-function _sameInvocation(): string[] {
-  const [, script = "", ...args] = process.argv;
-  return script.startsWith("/$bunfs/") || script === process.execPath ? [process.execPath, ...args] : [process.execPath, script, ...args];
-}
 
 export async function runDetachable(config: ResolvedConfig, detachAfterMs: number): Promise<number> {
   const startedAt = Date.now();
@@ -33,8 +25,8 @@ export async function runDetachable(config: ResolvedConfig, detachAfterMs: numbe
   // detached: its own session, so the agent's shell killing our process group does not reach it;
   // stdin is not ours to lend once we are gone. Its stderr (sep's own words) comes to us while we
   // follow; after we leave, its writes there fail quietly (EPIPE) and its records say the rest.
-  const supervisor = Bun.spawn(_sameInvocation(), {
-    env: { ...process.env, [SUPERVISED_RUN_VARIABLE]: runId, SEP_DETACH_AFTER: "0" },
+  const supervisor = Bun.spawn([...sepArgv(), ...process.argv.slice(2)], {
+    env: { ...process.env, [SUPERVISED_RUN_VARIABLE]: runId, [DETACH_AFTER_VARIABLE]: "0" },
     detached: true,
     stdin: "ignore",
     stdout: "ignore",
@@ -66,18 +58,9 @@ export async function runDetachable(config: ResolvedConfig, detachAfterMs: numbe
         for (const signal of signals) process.off(signal, forward);
         relay.stop();
         supervisor.unref();
-        try {
-          saveSeen(config.logDir, runId, seen);
-        } catch (error) {
-          logger.warn(`could not note how much output was shown (${(error as Error).message}); \`sep wait\` will print it all`);
-        }
         const ahead = readWaiting(config.lockDir).findIndex((holder) => holder.runId === runId);
         const where = ahead > 0 ? `waiting for its turn, ${ahead} ahead of it` : runState(run);
-        logger.warn(
-          `run ${runId} goes on in the background (${where}) after ${Math.round(detachAfterMs / 1000)}s (--detach-after); ` +
-            `nothing is lost: wait for it with \`sep wait ${runId}\` (exit 75 now)`,
-        );
-        return STILL_RUNNING;
+        return leaveRunning(config.logDir, run, runId, seen, `${where}, after ${Math.round(detachAfterMs / 1000)}s: --detach-after`);
       }
       // The background sep's end (or the next poll, or the deadline) wakes us, whichever is first.
       await Promise.race([supervisor.exited, Bun.sleep(Math.min(FOLLOW_POLL_MS, Math.max(1, detachAfterMs - (Date.now() - startedAt))))]);

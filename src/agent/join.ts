@@ -3,13 +3,11 @@
 // gave up on gets the one run's output and exit code, and the machine runs it once.
 import { isSameProcess } from "../core/proc/index.ts";
 import type { SeenOffsets } from "../core/records/seen.ts";
-import { saveSeen } from "../core/records/seen.ts";
 import type { Holder } from "../core/turn/slots.ts";
 import { readWaiting } from "../core/turn/tickets.ts";
 import { logger } from "../logger.ts";
 import { singleLine } from "../format.ts";
-import { STILL_RUNNING } from "./detach.ts";
-import { copyRunOutput, FOLLOW_POLL_MS, runState } from "./follow.ts";
+import { followRun, leaveRunning } from "./follow.ts";
 
 /** The invocation waiting for its turn in this lock dir with exactly this argv and cwd, if any. */
 export function waitingTwin(lockDir: string, argv: readonly string[], cwd: string): Holder | undefined {
@@ -24,25 +22,15 @@ export function waitingTwin(lockDir: string, argv: readonly string[], cwd: strin
  * the command itself. With a deadline (--detach-after), exit 75 there, as a detaching sep does.
  */
 export async function joinTwin(twin: Holder, options: { detachAfterMs?: number }): Promise<number | undefined> {
-  const startedAt = Date.now();
   logger.info(`the same command is already waiting for its turn (run ${twin.runId}, sep pid ${twin.pid}): joining it instead of running it twice`);
   const seen: SeenOffsets = new Map();
-  for (;;) {
-    const run = await copyRunOutput(twin.logDir, twin.runId, seen);
-    if (run?.status === "completed") return typeof run.exitCode === "number" ? run.exitCode : 1;
-    if (!run && !isSameProcess(twin.pid, twin.pidStartTime)) {
-      logger.info(`the run it waited for (${twin.runId}) ended before it started; running ${singleLine(twin.name)} itself`);
-      return undefined;
-    }
-    if (options.detachAfterMs && Date.now() - startedAt >= options.detachAfterMs) {
-      try {
-        if (run) saveSeen(twin.logDir, twin.runId, seen);
-      } catch {
-        // `sep wait` then prints the run's output from the start
-      }
-      logger.warn(`run ${twin.runId} goes on (${runState(run)}); wait for it with \`sep wait ${twin.runId}\` (exit 75 now)`);
-      return STILL_RUNNING;
-    }
-    await Bun.sleep(FOLLOW_POLL_MS);
-  }
+  const end = await followRun(twin.logDir, twin.runId, seen, {
+    deadlineMs: options.detachAfterMs ? Date.now() + options.detachAfterMs : undefined,
+    // Its record comes when its turn does, unless it gives up or is stopped first.
+    present: () => isSameProcess(twin.pid, twin.pidStartTime),
+  });
+  if (end.kind === "completed") return end.exitCode;
+  if (end.kind === "deadline") return leaveRunning(twin.logDir, end.run, twin.runId, seen);
+  logger.info(`the run it waited for (${twin.runId}) ended before it started; running ${singleLine(twin.name)} itself`);
+  return undefined;
 }

@@ -5,9 +5,7 @@ import { isSameProcess } from "../core/proc/index.ts";
 import { loadRun } from "../core/records/history.ts";
 import { readSeen, saveSeen } from "../core/records/seen.ts";
 import type { RunRecord } from "../core/records/types.ts";
-import { logger } from "../logger.ts";
-import { STILL_RUNNING } from "./detach.ts";
-import { copyRunOutput, FOLLOW_POLL_MS, runState } from "./follow.ts";
+import { FOLLOW_POLL_MS, followRun, leaveRunning } from "./follow.ts";
 
 export interface WaitOptions {
   logDir: string;
@@ -20,35 +18,22 @@ export interface WaitOptions {
 /** Follow the run to its end; resolves to the exit code sep wait exits with. */
 export async function waitForRun(options: WaitOptions): Promise<number> {
   const { logDir } = options;
-  const started = Date.now();
+  const deadlineMs = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
   const { id } = loadRun(logDir, options.runId);
   const seen = readSeen(logDir, id);
-  for (;;) {
-    const run = await copyRunOutput(logDir, id, seen);
-    if (!run) {
-      throw new SepError("E_RUN_GONE", `run ${id} disappeared from ${logDir} while waiting for it`, {
-        hint: "it was deleted, perhaps pruned (keepRuns); `sep run list` shows the runs that are left",
-      });
-    }
-    if (run.status === "completed") {
-      _note(logDir, id, seen);
-      return typeof run.exitCode === "number" ? run.exitCode : 1;
-    }
-    if (options.timeoutMs !== undefined && Date.now() - started >= options.timeoutMs) {
-      _note(logDir, id, seen);
-      logger.warn(`run ${id} is still going (${runState(run)}); nothing is lost: \`sep wait ${id}\` again (exit 75 now)`);
-      return STILL_RUNNING;
-    }
-    await Bun.sleep(FOLLOW_POLL_MS);
+  const end = await followRun(logDir, id, seen, { deadlineMs });
+  if (end.kind === "gone") {
+    throw new SepError("E_RUN_GONE", `run ${id} disappeared from ${logDir} while waiting for it`, {
+      hint: "it was deleted, perhaps pruned (keepRuns); `sep run list` shows the runs that are left",
+    });
   }
-}
-
-function _note(logDir: string, runId: string, seen: Map<number, number>): void {
+  if (end.kind === "deadline") return leaveRunning(logDir, end.run, id, seen);
   try {
-    saveSeen(logDir, runId, seen);
-  } catch (error) {
-    logger.warn(`could not note how much of run ${runId}'s output was shown (${(error as Error).message})`);
+    saveSeen(logDir, id, seen);
+  } catch {
+    // the run is over: nobody reads on after this
   }
+  return end.exitCode;
 }
 
 /**

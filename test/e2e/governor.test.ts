@@ -204,7 +204,6 @@ test("never over-admit, never deadlock: 50 seps from 10 projects (4 of them work
     reserveMb: 100 + ((i * 37) % 301), // 100 … 400
     sleep: (0.2 + (i % 4) * 0.1).toFixed(1), // 0.2 … 0.5 s
   }));
-  const started = Date.now();
   const seps = jobs.map((job) =>
     startSep(["--reserve", String(job.reserveMb), "--", "python3", LEDGER_SUM, job.id, check, job.sleep], { cwd: job.project, env: machine.env }),
   );
@@ -220,7 +219,6 @@ test("never over-admit, never deadlock: 50 seps from 10 projects (4 of them work
       );
     }),
   ]).finally(() => clearTimeout(timer));
-  expect(Date.now() - started).toBeLessThan(bound);
   for (const [i, result] of results.entries()) expect({ job: jobs[i]!.id, exit: result.exitCode, stderr: result.exitCode === 0 ? "" : result.stderr }).toEqual({ job: jobs[i]!.id, exit: 0, stderr: "" });
 
   // Every job ran exactly once, and saw at its start at most the budget admitted (itself included).

@@ -4,7 +4,7 @@ import { SepError } from "../../errors.ts";
 import { latestRun, loadRun } from "../../core/records/history.ts";
 import { logLayout } from "../../core/paths.ts";
 import { isFailure } from "../../core/conclusion.ts";
-import type { RunRecord } from "../../core/records/types.ts";
+import { type RunRecord, runExitCode } from "../../core/records/types.ts";
 import { logger } from "../../logger.ts";
 import { loadConfig } from "../context.ts";
 import { copyNewBytes, jobLogFile, writeStdout } from "../../output.ts";
@@ -43,7 +43,7 @@ export default defineCommand({
       logger.warn(`run ${run.id} is still ${run.status}: it has no exit status yet (exit 1)`);
       return 1;
     }
-    return typeof run.exitCode === "number" ? run.exitCode : 1;
+    return runExitCode(run);
   },
 });
 

@@ -3,7 +3,7 @@
 import { defineCommand } from "citty";
 import { SepError } from "../../errors.ts";
 import { latestRun, loadRun, newestInProgress, readRun } from "../../core/records/history.ts";
-import type { RunRecord } from "../../core/records/types.ts";
+import { type RunRecord, runExitCode } from "../../core/records/types.ts";
 import { formatAge } from "../../format.ts";
 import { logger } from "../../logger.ts";
 import { loadConfig } from "../context.ts";
@@ -39,7 +39,7 @@ export default defineCommand({
     }
     const ended = await follow(config.logDir, run);
     if (!values["exit-status"]) return 0;
-    return typeof ended.exitCode === "number" ? ended.exitCode : 1;
+    return runExitCode(ended);
   },
 });
 

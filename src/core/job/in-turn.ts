@@ -122,8 +122,9 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
 
     options.onStart?.();
     notice.debug(`run ${recorder.id} job ${job.n}: starting ${JSON.stringify(job.argv)} in ${job.cwd}`);
-    options.reporter?.jobStarting?.(recorder.jobRecord(job), options.total);
-    const startedAt = recorder.jobRecord(job).startedAt ?? undefined;
+    const starting = recorder.jobRecord(job);
+    options.reporter?.jobStarting?.(starting, options.total);
+    const startedAt = starting.startedAt ?? undefined;
     const result = await runJob({
       id: job.id,
       argv: job.argv,
@@ -147,6 +148,8 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
         recorder.warn(job, message);
       },
     });
+    // Out of the budget the moment the job is gone, not after its records are written (the finally
+    // below only covers a throw; release is idempotent).
     gate?.admission.release();
     recorder.completed(job, {
       conclusion: result.verdict.conclusion,

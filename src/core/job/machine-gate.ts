@@ -4,7 +4,7 @@
 import type { ResolvedConfig } from "../../config.ts";
 import { errorMessage } from "../../errors.ts";
 import type { JobResult } from "../executor.ts";
-import { type Admission, admit, type GateWaitingInfo, planReservation, recordFinishedRun, type ReservationPlan, resolveBudget } from "../governor/index.ts";
+import { type Admission, admit, type GateWaitingInfo, type MachineMemory, planReservation, readMachineMemory, recordFinishedRun, type ReservationPlan, resolveBudget } from "../governor/index.ts";
 import { notice } from "../notices.ts";
 import type { Job } from "../records/recorder.ts";
 import type { JobLimits } from "./limits.ts";
@@ -32,8 +32,17 @@ export interface MachineGateOptions {
  * WaitTimeoutError (75) and WaitAbortedError, like waiting for the turn does.
  */
 export async function passMachineGate(options: MachineGateOptions): Promise<GatePass | undefined> {
-  const budget = resolveBudget(options.config);
+  if (options.config.memoryBudgetMb === 0) return undefined; // the governor is off: nothing to read
+  // One reading of the machine's memory serves the budget and the gate's first decision (the
+  // common case: admitted at once); later decisions and the pressure loop read afresh.
+  let snapshot: MachineMemory | undefined = readMachineMemory();
+  const budget = resolveBudget(options.config, snapshot);
   if (budget.budgetBytes <= 0) return undefined;
+  const readMemory = () => {
+    const memory = snapshot ?? readMachineMemory();
+    snapshot = undefined;
+    return memory;
+  };
   const { job } = options;
   const plan = planReservation({
     projectRoot: options.config.root,
@@ -50,6 +59,7 @@ export async function passMachineGate(options: MachineGateOptions): Promise<Gate
     job: { id: job.id, projectRoot: options.config.root, argv: job.argv, cwd: job.cwd },
     waitTimeoutMs: options.waitTimeoutMs,
     signal: options.signal,
+    readMemory,
     onWaiting: options.onWaiting,
     onWarning: notice.warn,
     onPressure: ({ action, why }) => notice.info(`${job.name}: ${action === "pause" ? "paused" : "resumed"} (${why})`),

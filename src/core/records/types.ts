@@ -76,6 +76,11 @@ export interface RunRecord {
   jobs: JobRecord[];
 }
 
+/** The exit code a completed run stands for (sep wait, run view/watch --exit-status): 1 when it has none. */
+export function runExitCode(run: Pick<RunRecord, "exitCode">): number {
+  return typeof run.exitCode === "number" ? run.exitCode : 1;
+}
+
 /** Run ids sort by creation time (UTC, ms) and never collide (random suffix). */
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").replace(".", "-").replace("Z", "");

@@ -68,7 +68,8 @@ describe("decideAdmission", () => {
       false,
       "memory",
     ],
-    ["a job over its reservation does not count negative growth", { ...base, availableBytes: 4000, self: me(2, 2000), waiting: [], admitted: [{ reservationBytes: 1000, memoryBytes: 3000 }] }, true, ""],
+    // 2500 − 1000 reserve − 0 = 1500 free < 2000: refused; counting the −2000 "growth" would free 3500 and admit it.
+    ["a job over its reservation does not count negative growth", { ...base, availableBytes: 2500, self: me(2, 2000), waiting: [], admitted: [{ reservationBytes: 1000, memoryBytes: 3000 }] }, false, "memory"],
     ["larger than the budget, nothing admitted, head: alone", { ...base, self: me(1, 9000), waiting: [], admitted: [] }, true, ""],
     // No memory limit and no history reserves the whole budget, which is more than is ever free once
     // anything else runs on the machine: it must run alone, not wait for memory forever.

@@ -18,7 +18,7 @@ function outcome(exitCode: number, startedAt = new Date()) {
   return { conclusion: exitCode === 0 ? ("success" as const) : ("failure" as const), exitCode, signal: null, startedAt, completedAt: new Date(startedAt.getTime() + 10), peakMemoryBytes: 1024 };
 }
 
-test("a run whose sep died mid-drain: jobs written after the last run.json are merged, then cancelled", () => {
+test("a run whose sep died mid-drain: jobs written after the last run.json are merged, then cancelled", async () => {
   using dir = tempDir();
   let now = 1_000_000;
   const recorder = new RunRecorder({ logDir: dir.path, keepRuns: 0, title: "drain", clock: () => now });
@@ -37,7 +37,7 @@ test("a run whose sep died mid-drain: jobs written after the last run.json are m
   const layout = logLayout(dir.path);
   const onDisk = readRunFile(dir.path, recorder.id);
   onDisk.owner = { pid: DEAD_PID, startTime: null };
-  Bun.write(layout.runRecord(recorder.id), JSON.stringify(onDisk));
+  await Bun.write(layout.runRecord(recorder.id), JSON.stringify(onDisk));
 
   expect(reconcileRun(dir.path, recorder.id)).toBe(true);
   const after = readRunFile(dir.path, recorder.id);
@@ -50,7 +50,7 @@ test("a run whose sep died mid-drain: jobs written after the last run.json are m
   expect(after.jobs[1]!.warnings?.[0]).toContain("died");
   const jobFile = JSON.parse(readFileSync(layout.jobRecord(recorder.id, 2), "utf8"));
   expect(jobFile.conclusion).toBe("cancelled");
-  expect(jobFile.durationMs).toBeGreaterThanOrEqual(0);
+  expect(jobFile.durationMs).toBe(Date.parse(jobFile.completedAt) - Date.parse(jobFile.startedAt));
 });
 
 test("saveJob rewrites run.json at most every RUN_SAVE_INTERVAL_MS unless forced", () => {
