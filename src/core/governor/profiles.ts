@@ -258,7 +258,8 @@ export function recordProfileRun(options: RecordRunOptions): void {
     };
     // A corrupt, symlinked or foreign file in its place is replaced: rename never follows a symlink.
     writeJsonAtomic(path, profile);
-    _evict(dir, options.maxProfiles ?? MAX_PROFILES);
+    // Only a new profile can take the dir over its bound: a known command's run lists no dir.
+    if (!previous) _evict(dir, options.maxProfiles ?? MAX_PROFILES);
   } finally {
     releaseLockFile(fd);
   }
