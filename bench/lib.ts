@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: the binary under test, temp projects, a cross-process clock,
 // the `stamp` program, statistics and Markdown formatting.
 import { dlopen, FFIType as T } from "bun:ffi";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -106,6 +106,7 @@ export function makeContext(log: (message: string) => void): Context {
     LANG: "C.UTF-8",
     NO_COLOR: "1",
     TERM: "dumb",
+    XDG_RUNTIME_DIR: _runtimeDir(scratch),
   };
   // SEP_BENCH_BIN benchmarks another binary (an installed one, or an older build to compare with).
   const built = process.env.SEP_BENCH_BIN ? resolve(process.env.SEP_BENCH_BIN) : join(REPO, "dist/sep");
@@ -118,6 +119,22 @@ export function makeContext(log: (message: string) => void): Context {
   return { sep, stamp: stamp.path, stampKind: stamp.kind, python: _python(env), scratch, env, clockTicks, sepHwm: [], log };
 }
 
+/**
+ * A private XDG_RUNTIME_DIR for the machine state (the governor's ledger and profiles), so the bench
+ * neither sees nor leaves state of other seps of this user. On a tmpfs when the machine has one, as
+ * a login session's /run/user/UID is (systemd; GitHub's hosted runners have one too): the state
+ * dir is where sep creates a few small files per job, and creating files costs ~0.2 ms each on this
+ * VM's ext4 against ~0.01 ms on a tmpfs. SEP_BENCH_RUNTIME_ON_DISK=1 keeps it on the scratch dir.
+ */
+function _runtimeDir(scratch: string): string {
+  const base = process.env.SEP_BENCH_RUNTIME_ON_DISK === "1" || !existsSync("/dev/shm") ? scratch : "/dev/shm";
+  const dir = mkdtempSync(join(base, "sep-bench-runtime-"));
+  chmodSync(dir, 0o700);
+  _runtimeDirs.push(dir);
+  return dir;
+}
+const _runtimeDirs: string[] = [];
+
 let _projects = 0;
 
 /** A fresh project dir (with `.git`, so sep anchors its state there) inside the scratch dir. */
@@ -129,6 +146,7 @@ export function tempProject(ctx: Context, name: string): string {
 
 export function removeScratch(ctx: Context): void {
   rmSync(ctx.scratch, { recursive: true, force: true });
+  for (const dir of _runtimeDirs) rmSync(dir, { recursive: true, force: true });
 }
 
 // ---------------------------------------------------------------- processes

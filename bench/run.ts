@@ -39,6 +39,7 @@ function machine(ctx: Context): string {
       ["Bun", `${Bun.version} (bench runner; dist/sep is compiled by the same Bun)`],
       ["sep", `${sepVersion} (a private copy of ${process.env.SEP_BENCH_BIN ?? "dist/sep"}, taken at the start)`],
       ["timestamps", ctx.stampKind],
+      ["machine state (XDG_RUNTIME_DIR)", `${ctx.env.XDG_RUNTIME_DIR} (${ctx.env.XDG_RUNTIME_DIR!.startsWith("/dev/shm") ? "tmpfs, as a login session's /run/user/UID" : "on disk"}); projects on ${ctx.scratch}`],
       ["load average at start", loadavg().map((x) => x.toFixed(2)).join(" ")],
     ],
   );

@@ -40,6 +40,11 @@ export interface JobSpec {
   abort?: AbortSignal;
   /** called as soon as the job has a pid (= its process group id) */
   onSpawn?(pid: number): void;
+  /**
+   * Called once the job's leader has exited and nothing of its tree is left, its output copied:
+   * the moment the next job may start (the turn is handed over here, before the records are written).
+   */
+  onTreeGone?(): void;
   /** something was lost (log write failed, …); said once per kind */
   onWarning?(message: string): void;
   /**
@@ -317,6 +322,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   // Output still buffered in the pipes is copied; a pipe held open by something we could not kill
   // must not hang sep forever.
   await Promise.race([pumps, Bun.sleep(2000)]);
+  spec.onTreeGone?.();
   log.close();
   interrupted.removeEventListener("abort", onInterrupt);
   spec.abort?.removeEventListener("abort", onAbort);
@@ -349,6 +355,8 @@ function signalTree(pgid: number, signal: "SIGSTOP" | "SIGCONT"): void {
 }
 
 const OOM_SCORE_ADJ = "/proc/self/oom_score_adj";
+/** sep's own value, read at the first spawn: only sep writes it, and it always puts it back. */
+let _ownOomScoreAdj: string | null | undefined;
 /** The most the kernel's OOM killer can prefer a process: a job tree dies before sep, the agent or the terminal. */
 const JOB_OOM_SCORE_ADJ = "1000";
 
@@ -364,10 +372,16 @@ const JOB_OOM_SCORE_ADJ = "1000";
  */
 function withJobOomScore<T>(spawn: () => T, warn: (message: string) => void): T {
   if (process.platform !== "linux") return spawn();
-  let previous: string;
+  if (_ownOomScoreAdj === undefined) {
+    try {
+      _ownOomScoreAdj = readFileSync(OOM_SCORE_ADJ, "latin1").trim();
+    } catch {
+      _ownOomScoreAdj = null;
+    }
+  }
+  const previous = _ownOomScoreAdj;
+  if (previous === null || previous === JOB_OOM_SCORE_ADJ) return spawn(); // no /proc, or a sep inside a job: already there
   try {
-    previous = readFileSync(OOM_SCORE_ADJ, "latin1").trim();
-    if (previous === JOB_OOM_SCORE_ADJ) return spawn(); // a sep inside a job: already there
     writeFileSync(OOM_SCORE_ADJ, JOB_OOM_SCORE_ADJ);
   } catch {
     return spawn();

@@ -1,8 +1,9 @@
-// The few libc calls Bun does not expose: flock(2), waitpid(2) and, on Linux, prctl(2), through
+// The few libc calls Bun does not expose: flock(2), waitpid(2) and, on Linux, prctl(2) and inotify(7), through
 // bun:ffi. Symbol names differ by platform (errno is __errno_location in glibc and musl, __error
 // on macOS), and dlopen fails when any listed symbol is missing, so each table lists only what the
 // platform has. Flags and errno values come from the runtime's own constants, never hard-coded.
 import { dlopen, FFIType as T, read, type Pointer } from "bun:ffi";
+import { closeSync } from "node:fs";
 import { constants } from "node:os";
 
 const ERRNO_SYMBOL = process.platform === "darwin" ? "__error" : "__errno_location";
@@ -15,6 +16,8 @@ const symbols = {
 
 const linuxSymbols = {
   prctl: { args: [T.i32, T.u64, T.u64, T.u64, T.u64], returns: T.i32 },
+  inotify_init1: { args: [T.i32], returns: T.i32 },
+  inotify_add_watch: { args: [T.i32, T.cstring, T.u32], returns: T.i32 },
 } as const;
 
 // glibc, musl (Alpine) and macOS name their C library differently; try each.
@@ -71,9 +74,39 @@ const WNOHANG = 1;
  * re-parented to sep (and found by a walk of sep's children) instead of to pid 1. Linux only.
  */
 export function becomeSubreaper(): boolean {
-  if (process.platform !== "linux") return false;
-  const lib = open(linuxSymbols);
+  const lib = linuxLibc();
   return lib !== null && lib.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === 0;
+}
+
+let _linux: ReturnType<typeof open<typeof linuxSymbols>> | undefined;
+function linuxLibc() {
+  if (process.platform !== "linux") return null;
+  _linux ??= open(linuxSymbols);
+  return _linux;
+}
+
+/** inotify(7) events: a file opened for writing, or for reading only, was closed. */
+export const IN_CLOSE_WRITE = 0x8;
+export const IN_CLOSE_NOWRITE = 0x10;
+const IN_NONBLOCK = 0o4000;
+const IN_CLOEXEC = 0o2000000;
+
+/**
+ * A non-blocking, close-on-exec inotify fd watching each path for `mask`; null where inotify is
+ * not available (not Linux, no FFI, out of watches) or a path cannot be watched.
+ */
+export function inotifyWatch(paths: readonly string[], mask: number): number | null {
+  const lib = linuxLibc();
+  if (!lib) return null;
+  const fd = lib.inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0) return null;
+  for (const path of paths) {
+    if (lib.inotify_add_watch(fd, Buffer.from(`${path}\0`), mask) < 0) {
+      closeSync(fd);
+      return null;
+    }
+  }
+  return fd;
 }
 
 /**

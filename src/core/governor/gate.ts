@@ -264,7 +264,7 @@ export async function admit(options: AdmitOptions): Promise<Admission> {
   if (decision.admit) return _admission(ledger, own, options, timing, readMemory, 0);
 
   let announced = false;
-  const waker = new Waker([ledger.layout.dir], options.signal);
+  const waker = new Waker({ dirs: [ledger.layout.dir], signal: options.signal });
   try {
     for (;;) {
       if (!announced) {
@@ -337,7 +337,9 @@ function _admission(
     try {
       decision = ledger.locked(() => {
         const entries = ledger.entries();
-        const memory = jobMemory(entries);
+        // This job's own tree was just measured by its memory poller: only the others are walked.
+        const ownBytes = job?.treeBytes() ?? 0;
+        const memory = jobMemory(entries, ownBytes > 0 ? new Map([[own.entry.seq, ownBytes]]) : undefined);
         const admitted = entries.filter((entry) => entry.state !== "waiting");
         const nowMs = Date.now();
         const result = decidePressure({

@@ -13,7 +13,7 @@ import { SepError } from "../../errors.ts";
 import { JOB_MARKER } from "../executor.ts";
 import { machineStateDir } from "../paths.ts";
 import { findByMarker, isAlive, killTree, processesInGroup, processStartTime } from "../proc/index.ts";
-import { ensurePrivateDir, unlinkSafe, writeFileAtomic } from "../store.ts";
+import { ensurePrivateDir, unlinkSafe } from "../store.ts";
 import { lockBlocking, openLockFile, releaseLockFile, tryLock } from "../turn/flock.ts";
 import { highestNumber } from "../turn/numbering.ts";
 import { governorDir, type ReservationSource } from "./profiles.ts";
@@ -32,7 +32,7 @@ export interface LedgerEntry {
   argv: string[];
   cwd: string;
   state: LedgerState;
-  /** arrival order at the gate, from ledger-counter */
+  /** arrival order at the gate: above every entry live when it was added */
   seq: number;
   /** ISO 8601: when the entry entered its current state */
   since: string;
@@ -54,7 +54,6 @@ export function ledgerLayout(stateDir: string = machineStateDir()) {
     governor,
     dir: join(governor, "ledger"),
     lock: join(governor, "ledger.lock"),
-    counter: join(governor, "ledger-counter"),
     /** written to wake the waiters when memory (not the ledger) changed: see gate.ts */
     nudge: join(governor, "ledger", ".nudge"),
     entry: (seq: number) => join(governor, "ledger", `${String(seq).padStart(12, "0")}.json`),
@@ -69,6 +68,7 @@ const uid = typeof process.getuid === "function" ? process.getuid() : -1;
 /** Lock depth per ledger.lock path in this process: flock is not reentrant across open files. */
 const _held = new Map<string, number>();
 let _tempCounter = 0;
+const _checkedDirs = new Set<string>();
 
 export interface LedgerOptions {
   /** the machine state dir; default machineStateDir() */
@@ -102,9 +102,14 @@ export class Ledger {
   locked<T>(fn: () => T): T {
     const depth = _held.get(this.layout.lock) ?? 0;
     if (depth > 0) return this.run(fn, depth);
-    ensurePrivateDir(this.layout.stateDir);
-    ensurePrivateDir(this.layout.governor);
-    ensurePrivateDir(this.layout.dir);
+    // Checked (and created) once per process: the state dir sits in a private parent, so what was
+    // ours and not a symlink a moment ago still is.
+    if (!_checkedDirs.has(this.layout.dir)) {
+      ensurePrivateDir(this.layout.stateDir);
+      ensurePrivateDir(this.layout.governor);
+      ensurePrivateDir(this.layout.dir);
+      _checkedDirs.add(this.layout.dir);
+    }
     const fd = openLockFile(this.layout.lock);
     try {
       lockBlocking(fd, this.layout.lock);
@@ -246,17 +251,13 @@ export class Ledger {
     };
   }
 
-  /** The next arrival number: above the counter and above every entry on disk (a deleted counter must not reuse one). */
+  /**
+   * The next arrival number: above every entry on disk. Numbers order only the entries that are
+   * live together, and every entry is added under the ledger lock, so this needs no counter file
+   * of its own (one file creation less per job).
+   */
   private nextSeq(): number {
-    let last = 0;
-    try {
-      last = Number.parseInt(readFileSync(this.layout.counter, "utf8"), 10) || 0;
-    } catch {
-      // the first entry
-    }
-    const next = Math.max(last, highestNumber([this.layout.dir])) + 1;
-    writeFileAtomic(this.layout.counter, String(next));
-    return next;
+    return highestNumber([this.layout.dir]) + 1;
   }
 
   /** Wake every waiter at the gate (they watch the ledger dir). Call inside locked(). */

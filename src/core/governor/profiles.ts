@@ -1,6 +1,5 @@
 // Learned profiles: the peaks and durations of the last runs of each command of each repository,
 // kept in the machine state dir, and the reservation a job makes from them (DESIGN §9).
-import { createHash } from "node:crypto";
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { machineStateDir } from "../paths.ts";
@@ -117,9 +116,8 @@ export function relativeCwd(projectRoot: string, cwd: string): string {
 
 /** sha256 of the repository key, the argv and the cwd relative to the project root: a profile's file name. */
 export function commandKey(repoKey: string, argv: readonly string[], cwdRelativeToProjectRoot: string): string {
-  return createHash("sha256")
-    .update(JSON.stringify([repoKey, argv, cwdRelativeToProjectRoot || "."]))
-    .digest("hex");
+  // The runtime's own hasher: node:crypto would be loaded on every job's path for this one digest.
+  return new Bun.CryptoHasher("sha256").update(JSON.stringify([repoKey, argv, cwdRelativeToProjectRoot || "."])).digest("hex");
 }
 
 // ---------------------------------------------------------------------------------------------

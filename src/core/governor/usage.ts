@@ -9,10 +9,11 @@ import type { LedgerEntry } from "./ledger.ts";
  * sharer, so it errs high, which here means a pause a little early rather than an OOM. When one
  * sep pid holds several admitted entries (a test, or a future sep running jobs side by side), its
  * descendants cannot be split by pid: each entry counts its own leader's subtree instead.
- * A waiting entry, or one whose job has not started, uses 0.
+ * A waiting entry, or one whose job has not started, uses 0. `known`: figures already measured
+ * (a sep's own job, from its memory poller), by seq; those trees are not walked again.
  */
-export function jobMemory(entries: readonly LedgerEntry[]): Map<number, number> {
-  const memory = new Map<number, number>();
+export function jobMemory(entries: readonly LedgerEntry[], known?: ReadonlyMap<number, number>): Map<number, number> {
+  const memory = new Map<number, number>(known);
   const perPid = new Map<number, number>();
   for (const entry of entries) if (entry.state !== "waiting") perPid.set(entry.pid, (perPid.get(entry.pid) ?? 0) + 1);
   for (const entry of entries) {
@@ -20,6 +21,7 @@ export function jobMemory(entries: readonly LedgerEntry[]): Map<number, number> 
       memory.set(entry.seq, 0);
       continue;
     }
+    if (known?.has(entry.seq)) continue;
     let pids: number[] = [];
     if (perPid.get(entry.pid) === 1) pids = descendants(entry.pid);
     else if (entry.pgid && isSameProcess(entry.pgid, entry.leaderStartTime)) pids = [entry.pgid, ...descendants(entry.pgid)];

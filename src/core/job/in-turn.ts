@@ -15,7 +15,7 @@ import { WaitAbortedError, waitForTurn } from "../turn/wait.ts";
 import { insideHoldingJob, NESTED_TURN } from "../turn/nested.ts";
 import type { RunReporter } from "./events.ts";
 import type { JobLimits } from "./limits.ts";
-import { type GatePass, learnFromRun, passMachineGate } from "./machine-gate.ts";
+import { type GatePass, learnFromRun, passMachineGate, prepareMachineGate } from "./machine-gate.ts";
 
 export interface JobInTurnOptions {
   config: ResolvedConfig;
@@ -65,6 +65,10 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
   // Either stop — a signal to sep, or the caller's abort — also ends a wait for the turn.
   const waitSignal = options.abort ? AbortSignal.any([interrupted, options.abort]) : interrupted;
   const nested = insideHoldingJob(config);
+  // The machine gate's budget and this job's reservation are worked out now, before the wait: when
+  // the turn comes, only the admission is left between it and the spawn. A nested sep runs inside
+  // its outer job's admission.
+  const prepared = nested ? undefined : prepareMachineGate({ config, job, limits, reserveMb: options.reserveMb });
   const waitStartedAt = Date.now();
   let turn: Turn;
   try {
@@ -91,19 +95,15 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
   try {
     if (turn.leftover) await cleanUpAfter(turn.leftover, config);
     // The project's turn has come; now the machine's: every sep job on the machine shares one
-    // memory budget. A nested sep runs inside its outer job's admission.
+    // memory budget.
     try {
-      gate = nested
-        ? undefined
-        : await passMachineGate({
-            config,
-            job,
-            limits,
-            reserveMb: options.reserveMb,
+      gate = prepared
+        ? await passMachineGate(prepared, {
             waitTimeoutMs: options.waitTimeoutMs === undefined ? undefined : Math.max(0, options.waitTimeoutMs - (Date.now() - waitStartedAt)),
             signal: waitSignal,
             onWaiting: (info) => options.reporter?.admissionWaiting?.(info, job.name),
-          });
+          })
+        : undefined;
     } catch (error) {
       if (!(error instanceof WaitAbortedError)) throw error;
     }
@@ -118,7 +118,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
     // whose job id lets the next holder find the job's processes by their SEP_JOB_ID marker.
     turn.recordHolder(holder);
     recorder.open();
-    const logPath = recorder.started(job, new Date(), gate?.admission.record);
+    const logPath = recorder.starting(job, new Date(), gate?.admission.record);
 
     options.onStart?.();
     notice.debug(`run ${recorder.id} job ${job.n}: starting ${JSON.stringify(job.argv)} in ${job.cwd}`);
@@ -140,17 +140,22 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
         holder.leaderStartTime = processStartTime(pid) ?? undefined;
         holder.startedAt = startedAt;
         turn.recordHolder(holder);
+        recorder.spawned(job);
         gate?.admission.jobStarted(pid, holder.leaderStartTime);
       },
       control: gate ? (control) => gate!.admission.control(control) : undefined,
+      // The machine gets the memory back and the next waiter of this project starts now (in that
+      // order, so the next job finds this one gone from the ledger); the records below are written
+      // while the next job already runs.
+      onTreeGone: () => {
+        gate?.admission.release();
+        turn.release();
+      },
       onWarning: (message) => {
         notice.warn(message);
         recorder.warn(job, message);
       },
     });
-    // Out of the budget the moment the job is gone, not after its records are written (the finally
-    // below only covers a throw; release is idempotent).
-    gate?.admission.release();
     recorder.completed(job, {
       conclusion: result.verdict.conclusion,
       exitCode: result.verdict.exitCode,
@@ -166,6 +171,8 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
     options.reporter?.jobEnded?.(recorder.jobRecord(job), options.total);
     return { ran: true, exitCode: result.verdict.exitCode, result };
   } finally {
+    // Already done by onTreeGone when the job ran; this covers a job that never started or a throw
+    // (both are idempotent).
     gate?.admission.release();
     turn.release();
   }

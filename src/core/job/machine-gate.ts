@@ -4,7 +4,7 @@
 import type { ResolvedConfig } from "../../config.ts";
 import { errorMessage } from "../../errors.ts";
 import type { JobResult } from "../executor.ts";
-import { type Admission, admit, type GateWaitingInfo, type MachineMemory, planReservation, readMachineMemory, recordFinishedRun, type ReservationPlan, resolveBudget } from "../governor/index.ts";
+import { type Admission, admit, type Budget, type GateWaitingInfo, planReservation, readMachineMemory, recordFinishedRun, type ReservationPlan, resolveBudget } from "../governor/index.ts";
 import { notice } from "../notices.ts";
 import type { Job } from "../records/recorder.ts";
 import type { JobLimits } from "./limits.ts";
@@ -20,29 +20,25 @@ export interface MachineGateOptions {
   limits: JobLimits;
   /** --reserve, in MB */
   reserveMb?: number;
-  /** what is left of --wait-timeout after the project turn came */
-  waitTimeoutMs?: number;
-  signal: AbortSignal;
-  /** told once when the job cannot be admitted at once */
-  onWaiting?(info: GateWaitingInfo): void;
+}
+
+/** What the gate needs, worked out before the project turn comes: its budget and the job's reservation. */
+export interface PreparedGate {
+  budget: Budget;
+  plan: ReservationPlan;
+  job: Job;
+  projectRoot: string;
 }
 
 /**
- * Wait until the machine admits the job; undefined when the governor is off. Throws the turn's
- * WaitTimeoutError (75) and WaitAbortedError, like waiting for the turn does.
+ * The budget and the job's reservation (its learned profile, or its flag or limit); undefined when
+ * the governor is off. Done before waiting for the project turn, so that when the turn comes the job
+ * pays only the admission itself: the hand-over to the next waiter stays short.
  */
-export async function passMachineGate(options: MachineGateOptions): Promise<GatePass | undefined> {
+export function prepareMachineGate(options: MachineGateOptions): PreparedGate | undefined {
   if (options.config.memoryBudgetMb === 0) return undefined; // the governor is off: nothing to read
-  // One reading of the machine's memory serves the budget and the gate's first decision (the
-  // common case: admitted at once); later decisions and the pressure loop read afresh.
-  let snapshot: MachineMemory | undefined = readMachineMemory();
-  const budget = resolveBudget(options.config, snapshot);
+  const budget = resolveBudget(options.config, readMachineMemory());
   if (budget.budgetBytes <= 0) return undefined;
-  const readMemory = () => {
-    const memory = snapshot ?? readMachineMemory();
-    snapshot = undefined;
-    return memory;
-  };
   const { job } = options;
   const plan = planReservation({
     projectRoot: options.config.root,
@@ -53,13 +49,29 @@ export async function passMachineGate(options: MachineGateOptions): Promise<Gate
     budgetBytes: budget.budgetBytes,
     onWarning: notice.warn,
   });
+  return { budget, plan, job, projectRoot: options.config.root };
+}
+
+export interface PassGateOptions {
+  /** what is left of --wait-timeout after the project turn came */
+  waitTimeoutMs?: number;
+  signal: AbortSignal;
+  /** told once when the job cannot be admitted at once */
+  onWaiting?(info: GateWaitingInfo): void;
+}
+
+/**
+ * Wait until the machine admits the prepared job (each decision reads the machine's memory afresh).
+ * Throws the turn's WaitTimeoutError (75) and WaitAbortedError, like waiting for the turn does.
+ */
+export async function passMachineGate(prepared: PreparedGate, options: PassGateOptions): Promise<GatePass> {
+  const { budget, plan, job, projectRoot } = prepared;
   const admission = await admit({
     budget,
     reservation: plan.reservation,
-    job: { id: job.id, projectRoot: options.config.root, argv: job.argv, cwd: job.cwd },
+    job: { id: job.id, projectRoot, argv: job.argv, cwd: job.cwd },
     waitTimeoutMs: options.waitTimeoutMs,
     signal: options.signal,
-    readMemory,
     onWaiting: options.onWaiting,
     onWarning: notice.warn,
     onPressure: ({ action, why }) => notice.info(`${job.name}: ${action === "pause" ? "paused" : "resumed"} (${why})`),

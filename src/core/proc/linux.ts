@@ -1,16 +1,42 @@
 // The /proc backend of ProcReader (BUN_NOTES §4: a walk of /proc/PID/task/*/children plus statm costs
 // ~0.05 ms for a 3-process tree; a full scan of /proc/*/stat, ~2.7 ms, only where the kernel has no
 // children files, and at cleanup).
-import { readdirSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { childrenByParent, parseAuxvPageSize, parsePss, parseStat, parseStatm, type ProcStat } from "./parse.ts";
-import type { ProcReader } from "./reader.ts";
+import type { KeptFiles, ProcReader } from "./reader.ts";
 
-/** Read a /proc file; null when the process is gone (ENOENT/ESRCH) or unreadable (EACCES). */
+/** One buffer for every /proc read: the poller reads a few small files per process, many times a second. */
+let _buffer = Buffer.allocUnsafe(16 * 1024);
+
+/**
+ * Read a /proc file; null when the process is gone (ENOENT/ESRCH) or unreadable (EACCES). open,
+ * read until EOF into the shared buffer, close: no fstat and no allocation but the string, since
+ * /proc files report no size anyway.
+ */
 function _read(path: string): string | null {
+  let fd: number;
   try {
-    return readFileSync(path, "latin1");
+    fd = openSync(path, "r");
   } catch {
     return null;
+  }
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === _buffer.length) {
+        const bigger = Buffer.allocUnsafe(_buffer.length * 2);
+        _buffer.copy(bigger, 0, 0, length);
+        _buffer = bigger;
+      }
+      const n = readSync(fd, _buffer, length, _buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return _buffer.toString("latin1", 0, length);
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -79,14 +105,53 @@ function _allStats(): ProcStat[] {
   return stats;
 }
 
-function _rss(pids: readonly number[]): Array<[pid: number, rssBytes: number]> {
+/** At most this many statm files are kept open by one poller (beyond, they are opened per read). */
+const MAX_KEPT = 1024;
+
+function _rss(pids: readonly number[], kept?: KeptFiles): Array<[pid: number, rssBytes: number]> {
   const page = pageSize();
   const sizes: Array<[number, number]> = [];
   for (const pid of pids) {
-    const statm = _read(`/proc/${pid}/statm`);
+    const statm = kept ? _readKept(kept, pid) : _read(`/proc/${pid}/statm`);
     if (statm !== null) sizes.push([pid, parseStatm(statm, page)]);
   }
+  if (kept && kept.size > pids.length) {
+    const wanted = new Set(pids);
+    for (const [pid, fd] of kept) {
+      if (wanted.has(pid)) continue;
+      closeSync(fd);
+      kept.delete(pid);
+    }
+  }
   return sizes;
+}
+
+/**
+ * A process's statm through a file kept open: a /proc file read again from offset 0 is made afresh,
+ * so one pread replaces open, read and close (a third of the system calls, and no path lookup).
+ * The open file belongs to that process, never to a later one with the same pid: once it has died
+ * the read fails, and the file is closed.
+ */
+function _readKept(kept: KeptFiles, pid: number): string | null {
+  let fd = kept.get(pid);
+  if (fd === undefined) {
+    if (kept.size >= MAX_KEPT) return _read(`/proc/${pid}/statm`);
+    try {
+      fd = openSync(`/proc/${pid}/statm`, "r");
+    } catch {
+      return null;
+    }
+    kept.set(pid, fd);
+  }
+  try {
+    const n = readSync(fd, _buffer, 0, _buffer.length, 0);
+    if (n > 0) return _buffer.toString("latin1", 0, n);
+  } catch {
+    // gone
+  }
+  closeSync(fd);
+  kept.delete(pid);
+  return null;
 }
 
 export const linuxReader: ProcReader = {
@@ -149,6 +214,13 @@ export const linuxReader: ProcReader = {
       else for (const [, bytes] of _rss([pid])) total += bytes;
     }
     return total;
+  },
+
+  // /proc/loadavg ends with "running/total LASTPID".
+  lastPid() {
+    const text = _read("/proc/loadavg");
+    const last = text === null ? Number.NaN : Number(text.trim().split(" ").pop());
+    return Number.isInteger(last) ? last : null;
   },
 
   // As a subreaper sep inherits the job's orphans; without `among`, its children from the children files.

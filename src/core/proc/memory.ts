@@ -1,5 +1,6 @@
 // The memory poller: every interval, the RSS sum of a process tree; PSS to confirm a breach; the peak.
-import { descendants, treeMemory, treePss, type ProcessMemory } from "./tree.ts";
+import { closeKept, type KeptFiles } from "./reader.ts";
+import { DescendantsWatch, treeMemory, treePss, type ProcessMemory } from "./tree.ts";
 
 export interface MemoryExceeded {
   /** the PSS sum that confirmed the breach */
@@ -59,6 +60,9 @@ export class MemoryWatch {
   lastError: unknown;
 
   private options: MemoryWatchOptions | undefined;
+  private tree: DescendantsWatch | undefined;
+  /** each process's statm, kept open from poll to poll */
+  private readonly kept: KeptFiles = new Map();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
 
@@ -66,12 +70,14 @@ export class MemoryWatch {
   start(options: MemoryWatchOptions): void {
     this.stop();
     this.options = options;
+    this.tree = new DescendantsWatch(options.rootPid);
     this.exceeded = undefined;
     this.running = true;
     this.tick();
   }
 
   stop(): void {
+    closeKept(this.kept);
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -120,8 +126,9 @@ export class MemoryWatch {
     const options = this.options;
     if (!options) return undefined;
     try {
-      const pids = descendants(options.rootPid);
-      const { rssBytes } = treeMemory(pids, 0);
+      // The final sample walks the tree afresh: what it finds is what is killed as left behind.
+      const pids = this.tree!.now(!checkLimit);
+      const { rssBytes } = treeMemory(pids, 0, this.kept);
       const sample: MemorySample = { at: Date.now(), pids, rssBytes, treeBytes: rssBytes };
       const limit = options.limitBytes;
       if (limit > 0 && rssBytes > limit) {

@@ -92,4 +92,7 @@ export const psReader: ProcReader = {
   pssSum: (pids) => _rss(pids).reduce((total, [, bytes]) => total + bytes, 0),
 
   zombieChildren: () => [],
+
+  // ps has no such figure: every walk is made afresh.
+  lastPid: () => null,
 };

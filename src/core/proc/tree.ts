@@ -1,6 +1,6 @@
 // A job's processes and their memory: the descendants walk, liveness and identity, group members, the marker, RSS and PSS sums.
 import type { ChildLookup } from "./parse.ts";
-import { commandOf, processStartTime, reader } from "./reader.ts";
+import { commandOf, type KeptFiles, processStartTime, reader } from "./reader.ts";
 
 export interface ProcessMemory {
   pid: number;
@@ -66,6 +66,57 @@ export function descendants(rootPid: number): number[] {
   return _walk(rootPid, reader.childLookup());
 }
 
+/**
+ * descendants(rootPid) for a poller that asks many times a second, without walking the tree (two
+ * /proc reads per process) each time. Nothing joins a tree but by being forked, and a fork takes
+ * the next pid: the pids handed out since the last look are read (their parent, from stat), and
+ * the tree is walked again only when one of them is a child of the tree (or the count is too large
+ * to look at one by one). A process that leaves the tree by dying is seen gone by the reads that
+ * follow; an orphan stays in it (sep is its subreaper, in the tree). So between walks the list is
+ * the tree, give or take processes that have died.
+ */
+export class DescendantsWatch {
+  private lastPid: number | null = null;
+  private pids: number[] = [];
+  private members = new Set<number>();
+
+  constructor(private readonly rootPid: number) {}
+
+  /** The tree now; `fresh`: walk it in any case. */
+  now(fresh = false): number[] {
+    // Read before looking: a fork during the walk changes it, and the next call looks again.
+    const last = reader.lastPid();
+    if (fresh || last === null || this.lastPid === null || !this.noneJoined(this.lastPid, last)) {
+      this.pids = descendants(this.rootPid);
+      this.members = new Set(this.pids);
+    }
+    this.lastPid = last;
+    return this.pids;
+  }
+
+  /** Did none of the pids handed out after `from`, up to `to`, join the tree? */
+  private noneJoined(from: number, to: number): boolean {
+    if (to === from) return true;
+    if (to < from || to - from > MAX_NEW_PIDS_TO_LOOK_AT) return false; // wrapped round, or too many
+    const parents = new Map<number, number>();
+    for (let pid = from + 1; pid <= to; pid++) {
+      const stat = reader.stat(pid);
+      if (stat) parents.set(pid, stat.ppid);
+    }
+    // A new process is ours when its parent is the root, a member, or itself a new one of ours.
+    const ours = (pid: number, depth = 0): boolean => {
+      const parent = parents.get(pid);
+      if (parent === undefined || depth > MAX_NEW_PIDS_TO_LOOK_AT) return false;
+      return parent === this.rootPid || this.members.has(parent) || ours(parent, depth + 1);
+    };
+    for (const pid of parents.keys()) if (ours(pid)) return false;
+    return true;
+  }
+}
+
+/** Beyond this many new pids since the last look, walking the tree is as cheap as looking at each. */
+const MAX_NEW_PIDS_TO_LOOK_AT = 64;
+
 /** descendants(rootPid) without the `skip` pids and their subtrees. */
 export function descendantsExcept(rootPid: number, skip: ReadonlySet<number>): number[] {
   return _walk(rootPid, reader.childLookup(), skip);
@@ -89,8 +140,8 @@ export function findByMarker(name: string, value: string): number[] {
  * RSS of a set of pids (statm on Linux, one `ps` call elsewhere). Pids that are gone are skipped.
  * `top` limits the returned processes (and the command lines read) to the biggest few.
  */
-export function treeMemory(pids: readonly number[], top = Infinity): TreeMemory {
-  const sizes = reader.rss(pids);
+export function treeMemory(pids: readonly number[], top = Infinity, kept?: KeptFiles): TreeMemory {
+  const sizes = reader.rss(pids, kept);
   let rssBytes = 0;
   for (const [, bytes] of sizes) rssBytes += bytes;
   const processes =

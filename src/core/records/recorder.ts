@@ -122,14 +122,29 @@ export class RunRecorder {
     if (job === this.jobs[0]) this.run.createdAt = job.queuedAt;
   }
 
-  /** The job's turn came and it is about to be spawned. Returns its log file, when recorded. */
+  /** The job's turn came and it is about to be spawned: recorded at once. Returns its log file, when recorded. */
   started(job: Job, at = new Date(), admission?: AdmissionRecord): string | undefined {
+    const logPath = this.starting(job, at, admission);
+    this.save(job);
+    return logPath;
+  }
+
+  /**
+   * The job's turn came and it is about to be spawned; its record is written by spawned(), right
+   * after the spawn, so that the next job's start is not delayed by it (the slot record written
+   * before the spawn is what a crash leaves for the next holder). Returns its log file, when recorded.
+   */
+  starting(job: Job, at = new Date(), admission?: AdmissionRecord): string | undefined {
     startJob(job, at, admission);
     if (this.recorded) job.logPath = this.writer.jobLogPath(job.n);
     this.run.startedAt ??= at.toISOString();
     this.run.status = "in_progress";
-    this.save(job);
     return this.recorded ? job.logPath : undefined;
+  }
+
+  /** The job started by starting() has been spawned: write its record. */
+  spawned(job: Job): void {
+    this.save(job);
   }
 
   completed(job: Job, outcome: JobOutcome): void {

@@ -26,6 +26,10 @@ export class WaitAbortedError extends Error {}
 
 const MIN_POLL_MS = 1;
 const MAX_POLL_MS = 10;
+/** The first waiter's poll when it is woken by the slot locks' closes: a net only. */
+const WATCHED_POLL_MS = 100;
+/** Quick looks after a close event that came before its lock was dropped (each yields once). */
+const CLOSE_RACE_LOOKS = 50;
 /** A waiter n tickets back polls every n × MAX_POLL_MS at most, up to this n. */
 const MAX_POSITION_SLOWDOWN = 10;
 
@@ -44,8 +48,9 @@ export interface WaitForTurnOptions {
 
 /**
  * Wait until this invocation is the oldest live ticket and a slot is free; take the slot.
- * Polls flock(LOCK_NB) with a 1→10 ms backoff: the event loop stays free for signals and timers,
- * and a slot freed by a holder's exit (or death) is taken within ~10 ms.
+ * The first in line tries flock(LOCK_NB) whenever a slot lock file is closed (inotify): the kernel
+ * wakes it as the holder releases or dies, while the event loop stays free for signals and timers.
+ * Where that cannot be watched it polls with a 1→10 ms backoff (a slot is then taken within ~10 ms).
  */
 export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
   const { lockDir, slots, holder } = options;
@@ -80,24 +85,32 @@ export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
     closeFd(ticket.fd);
   };
 
+  /** The first free slot, taken (the ticket dropped), or undefined when every slot is held. */
+  const takeFreeSlot = (): Turn | undefined => {
+    for (let slot = 0; slot < slots; slot++) {
+      const path = layout.slotLock(slot);
+      const fd = (slotFds[slot] ??= openLockFile(path));
+      if (!tryLock(fd, path)) continue;
+      closeSlotFds(slot);
+      dropTicket();
+      return takeSlot(layout, slot, fd);
+    }
+    return undefined;
+  };
+
   const deadline = options.waitTimeoutMs === undefined ? undefined : Date.now() + options.waitTimeoutMs;
   let delay = MIN_POLL_MS / 2;
   let announced = false;
   let waker: Waker | undefined;
+  let wakerIsFirst = false;
   try {
     for (;;) {
       if (options.signal?.aborted) throw new WaitAbortedError("wait aborted");
       const ahead = ticketsAhead(layout.ticketsDir, ticket.name, MAX_POSITION_SLOWDOWN);
       const first = ahead === 0;
       if (first) {
-        for (let slot = 0; slot < slots; slot++) {
-          const path = layout.slotLock(slot);
-          const fd = (slotFds[slot] ??= openLockFile(path));
-          if (!tryLock(fd, path)) continue;
-          closeSlotFds(slot);
-          dropTicket();
-          return takeSlot(layout, slot, fd);
-        }
+        const turn = takeFreeSlot();
+        if (turn) return turn;
       }
       if (!announced) {
         announced = true;
@@ -109,14 +122,35 @@ export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
       if (deadline !== undefined && Date.now() >= deadline) {
         throw new WaitTimeoutError(Math.round((options.waitTimeoutMs ?? 0) / 100) / 10);
       }
+      // The first in line wakes when a slot lock is closed (the holder's release, or its death);
+      // the ones behind it when a ticket goes. Polling is the net under both.
+      if (!waker || first !== wakerIsFirst) {
+        waker?.close();
+        wakerIsFirst = first;
+        waker = new Waker({
+          dirs: [layout.slotsDir, layout.ticketsDir],
+          closeOf: first ? Array.from({ length: slots }, (_, slot) => layout.slotLock(slot)) : undefined,
+          signal: options.signal,
+        });
+      }
       // Only the first ticket can take a slot; the ones behind it poll less often the further
       // back they are, so a long queue of waiters does not keep the CPU busy reading tickets/.
-      const ceiling = MAX_POLL_MS * Math.max(1, ahead);
+      // A first waiter that sees lock closes needs the net only for what no event shows.
+      const ceiling = first && waker.watchesCloses ? WATCHED_POLL_MS : MAX_POLL_MS * Math.max(1, ahead);
       delay = Math.min(ceiling, delay * 2);
-      waker ??= new Waker([layout.slotsDir, layout.ticketsDir], options.signal);
       const woken = await waker.sleep(deadline === undefined ? delay : Math.max(0, Math.min(delay, deadline - Date.now())));
-      // A holder unlinks its slot record just before closing its lock: look again almost at once.
-      if (woken) delay = MIN_POLL_MS / 2;
+      if (!woken) continue;
+      delay = MIN_POLL_MS / 2;
+      // The kernel announces a lock's close a moment before it drops the lock, in the same close,
+      // and the waiter it wakes may run first: look again right away, a few times, yielding
+      // between looks so the closing process can finish.
+      if (first && waker.watchesCloses) {
+        for (let look = 0; look < CLOSE_RACE_LOOKS; look++) {
+          const slot = takeFreeSlot();
+          if (slot !== undefined) return slot;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
     }
   } catch (error) {
     closeSlotFds();

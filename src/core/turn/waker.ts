@@ -1,31 +1,77 @@
-// Sleeps that end early when a directory changes: the cheap way for many waiters to notice that
-// the state they wait on has moved, shared by the turn (tickets/slots) and the machine governor's gate.
+// Sleeps that end early when the state waited on moves: a watched directory changes, or a watched
+// lock file is closed. Shared by the turn (tickets/slots) and the machine governor's gate.
 import { type FSWatcher, watch } from "node:fs";
+import { closeFd } from "./flock.ts";
+import { IN_CLOSE_NOWRITE, IN_CLOSE_WRITE, inotifyWatch } from "../libc.ts";
+
+export interface WakerOptions {
+  /** directories whose entries are watched (a ticket or slot record created or removed) */
+  dirs?: string[];
+  /**
+   * Lock files whose every close is watched (inotify IN_CLOSE_*). The kernel drops a flock when
+   * the last fd of its open file is closed, and that close, by the holder's own close() or by its
+   * death even by SIGKILL, is the event: the waiter wakes in the kernel's time, not at its next
+   * poll. (The kernel sends the event a moment before it drops the lock, in the same close: a
+   * waiter that finds the lock still held looks again after a few microseconds.)
+   */
+  closeOf?: string[];
+  signal?: AbortSignal;
+}
 
 /**
- * Sleeps that end early when a watched directory changes (inotify, through fs.watch) or the wait
- * is aborted. A finishing holder removes its slot record, and a waiter that gets its turn removes
- * its ticket, so the next waiter wakes on the event instead of at its next poll. Polling stays as
- * the net for what leaves no event (a holder killed by SIGKILL) and where watching is not available.
+ * Sleeps that end early when an event comes or the wait is aborted. A finishing holder closes its
+ * slot lock and removes its slot record, and a waiter that gets its turn removes its ticket, so the
+ * next waiter wakes on the event instead of at its next poll. Polling stays as the net for what
+ * leaves no event and where watching is not available.
  */
 export class Waker {
   private readonly watchers: FSWatcher[] = [];
+  private inotifyFd: number | null = null;
+  private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   private pending = false;
   private resolve: (() => void) | undefined;
+  private readonly signal: AbortSignal | undefined;
   private readonly onAbort = () => this.wake();
 
-  constructor(
-    dirs: string[],
-    private readonly signal?: AbortSignal,
-  ) {
-    for (const dir of dirs) {
+  constructor(options: WakerOptions) {
+    this.signal = options.signal;
+    for (const dir of options.dirs ?? []) {
       try {
         this.watchers.push(watch(dir, () => this.wake()));
       } catch {
         // no inotify here: polling alone
       }
     }
-    signal?.addEventListener("abort", this.onAbort);
+    if (options.closeOf && options.closeOf.length > 0) this.watchCloses(options.closeOf);
+    this.signal?.addEventListener("abort", this.onAbort);
+  }
+
+  /** True when lock closes are watched: the caller may then poll rarely. */
+  get watchesCloses(): boolean {
+    return this.reader !== undefined;
+  }
+
+  private watchCloses(paths: string[]): void {
+    const fd = inotifyWatch(paths, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
+    if (fd === null) return;
+    this.inotifyFd = fd;
+    // The runtime polls a non-blocking fd of this kind in its event loop: each read is one or more
+    // events, and the waiter wakes within the loop's turn.
+    const reader = Bun.file(fd).stream().getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    this.reader = reader;
+    const next = (): void => {
+      reader.read().then(
+        ({ done }) => {
+          if (done || this.reader !== reader) return;
+          this.wake();
+          next();
+        },
+        () => {
+          // closed under us: the polling net goes on
+        },
+      );
+    };
+    next();
   }
 
   private wake(): void {
@@ -55,5 +101,10 @@ export class Waker {
   close(): void {
     for (const watcher of this.watchers) watcher.close();
     this.signal?.removeEventListener("abort", this.onAbort);
+    const reader = this.reader;
+    this.reader = undefined;
+    reader?.cancel().catch(() => {});
+    if (this.inotifyFd !== null) closeFd(this.inotifyFd);
+    this.inotifyFd = null;
   }
 }

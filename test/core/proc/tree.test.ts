@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { descendants, findByMarker, isAlive, processesInGroup, processStartTime, readStat, treeMemory, treePss } from "../../../src/core/proc/index.ts";
+import { closeKept, type KeptFiles } from "../../../src/core/proc/reader.ts";
+import { DescendantsWatch } from "../../../src/core/proc/tree.ts";
 import { fixture, killSpawned, MiB, spawnTracked, trackPid, waitFor, waitForOutput } from "../../helpers.ts";
 
 const linux = process.platform === "linux";
@@ -81,5 +86,59 @@ describe.if(linux)("reading processes", () => {
     expect(readStat(daemon!)?.session).toBe(daemon!); // its own session: the job's group kill misses it
     expect(descendants(process.pid)).not.toContain(daemon); // not a subreaper here: it went to init
     expect(findByMarker("SEP_TEST_MARKER", marker.slice(0, -1))).toEqual([]); // whole entries only
+  });
+});
+
+describe.if(linux)("watching a tree between polls", () => {
+  test("a child and grandchild forked after the first look are found, and an unrelated fork changes nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sep-tree-watch-"));
+    try {
+      const go = join(dir, "go");
+      // Waits (without forking) until `go` exists, then forks a subshell that forks a sleep.
+      const child = spawnTracked(["sh", "-c", `echo ready; while ! [ -e ${go} ]; do :; done; ( sleep 30 & wait ) & echo forked; wait`]);
+      await waitForOutput(child.stdout, "ready");
+      const watch = new DescendantsWatch(child.pid);
+      expect(watch.now()).toEqual([]);
+      // Forks elsewhere on the machine take pids too; the tree is still empty.
+      const other = spawnTracked(["sleep", "30"]);
+      expect(watch.now()).toEqual([]);
+      writeFileSync(go, "");
+      const tree = await waitFor(() => {
+        const found = watch.now();
+        return found.length === 2 && found.some((pid) => readStat(pid)?.comm === "sleep") && found;
+      }, 5000, "the subshell and its sleep");
+      expect([...tree].sort()).toEqual(descendants(child.pid).sort());
+      expect(tree).not.toContain(other.pid);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("statm files kept open are re-read in place, and closed once their process is gone", async () => {
+    const kept: KeptFiles = new Map();
+    const child = spawnTracked(["python3", "-c", "import time; b = b'x' * (64 << 20); print('ready', flush=True); time.sleep(30)"]);
+    await waitForOutput(child.stdout, "ready");
+    const first = treeMemory([child.pid], 0, kept).rssBytes;
+    expect(first).toBeGreaterThan(64 * MiB);
+    expect(kept.size).toBe(1);
+    expect(treeMemory([child.pid], 0, kept).rssBytes).toBeGreaterThan(64 * MiB);
+    process.kill(child.pid, "SIGKILL");
+    await child.exited;
+    expect(existsSync(`/proc/${child.pid}`)).toBe(false);
+    expect(treeMemory([child.pid], 0, kept).rssBytes).toBe(0);
+    expect(kept.size).toBe(0);
+    treeMemory([process.pid], 0, kept);
+    expect(kept.size).toBe(1);
+    closeKept(kept);
+    expect(kept.size).toBe(0);
+    // No statm file is left open by this process.
+    const open = readdirSync("/proc/self/fd").map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return "";
+      }
+    });
+    expect(open.filter((target) => target.endsWith("/statm"))).toEqual([]);
   });
 });
