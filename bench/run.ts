@@ -11,6 +11,7 @@ import { poller } from "./poller.ts";
 import { queue } from "./queue.ts";
 import { startup } from "./startup.ts";
 import { submitters } from "./submitters.ts";
+import { waiters } from "./waiters.ts";
 
 const BENCHMARKS: Record<string, (ctx: Context) => Promise<Section>> = {
   startup,
@@ -19,6 +20,7 @@ const BENCHMARKS: Record<string, (ctx: Context) => Promise<Section>> = {
   memkill,
   poller,
   queue,
+  waiters,
   governor,
 };
 

@@ -85,23 +85,25 @@ function linuxLibc() {
   return _linux;
 }
 
-/** inotify(7) events: a file opened for writing, or for reading only, was closed. */
+/** inotify(7) events: a file opened for writing (or for reading only) was closed; an entry was deleted. */
 export const IN_CLOSE_WRITE = 0x8;
 export const IN_CLOSE_NOWRITE = 0x10;
+export const IN_DELETE = 0x200;
 const IN_NONBLOCK = 0o4000;
 const IN_CLOEXEC = 0o2000000;
 
 /**
- * A non-blocking, close-on-exec inotify fd watching each path for `mask`; null where inotify is
- * not available (not Linux, no FFI, out of watches) or a path cannot be watched.
+ * A non-blocking, close-on-exec inotify fd watching each path (a file, or a directory: then the
+ * events of the entries in it) for its events; null where inotify is not available (not Linux, no
+ * FFI, out of watches) or a path cannot be watched.
  */
-export function inotifyWatch(paths: readonly string[], mask: number): number | null {
+export function inotifyWatch(watches: ReadonlyArray<{ path: string; events: number }>): number | null {
   const lib = linuxLibc();
   if (!lib) return null;
   const fd = lib.inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) return null;
-  for (const path of paths) {
-    if (lib.inotify_add_watch(fd, Buffer.from(`${path}\0`), mask) < 0) {
+  for (const { path, events } of watches) {
+    if (lib.inotify_add_watch(fd, Buffer.from(`${path}\0`), events) < 0) {
       closeSync(fd);
       return null;
     }

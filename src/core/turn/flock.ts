@@ -29,6 +29,14 @@ export function openLockFile(path: string, create = true): number {
   }
 }
 
+/**
+ * Open an existing lock file to probe it (tryLock, then close): read-only, never created, never
+ * through a symlink. A read-only close wakes no one watching for owners letting go (turn/waker.ts).
+ */
+export function openLockProbe(path: string): number {
+  return openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+}
+
 /** An exclusive flock on an open fd without waiting: true when taken, false when someone holds it. */
 export function tryLock(fd: number, path: string): boolean {
   const lib = lockSymbols();

@@ -4,7 +4,7 @@ import { readdirSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { lockLayout } from "../paths.ts";
 import { readJson, unlinkSafe } from "../store.ts";
-import { closeFd, openLockFile, tryLock } from "./flock.ts";
+import { closeFd, openLockFile, openLockProbe, tryLock } from "./flock.ts";
 import { highestNumber, withNextNumber } from "./numbering.ts";
 import type { Holder } from "./slots.ts";
 
@@ -55,7 +55,7 @@ function ticketIsLive(path: string): boolean {
   let fd: number;
   try {
     // Never O_CREAT here: a probe must not bring back a ticket its owner has just removed.
-    fd = openLockFile(path, false);
+    fd = openLockProbe(path);
   } catch {
     return false;
   }

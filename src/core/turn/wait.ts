@@ -26,8 +26,9 @@ export class WaitAbortedError extends Error {}
 
 const MIN_POLL_MS = 1;
 const MAX_POLL_MS = 10;
-/** The first waiter's poll when it is woken by the slot locks' closes: a net only. */
-const WATCHED_POLL_MS = 100;
+/** The polls when the kernel's events are watched (slot lock closes; tickets gone): nets only. */
+const WATCHED_FIRST_POLL_MS = 100;
+const WATCHED_BEHIND_POLL_MS = 5000;
 /** Quick looks after a close event that came before its lock was dropped (each yields once). */
 const CLOSE_RACE_LOOKS = 50;
 /** A waiter n tickets back polls every n × MAX_POLL_MS at most, up to this n. */
@@ -127,16 +128,14 @@ export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
       if (!waker || first !== wakerIsFirst) {
         waker?.close();
         wakerIsFirst = first;
-        waker = new Waker({
-          dirs: [layout.slotsDir, layout.ticketsDir],
-          closeOf: first ? Array.from({ length: slots }, (_, slot) => layout.slotLock(slot)) : undefined,
-          signal: options.signal,
-        });
+        waker = first
+          ? new Waker({ dirs: [layout.slotsDir], closeOf: Array.from({ length: slots }, (_, slot) => layout.slotLock(slot)), signal: options.signal })
+          : new Waker({ goneIn: [layout.ticketsDir], signal: options.signal });
       }
-      // Only the first ticket can take a slot; the ones behind it poll less often the further
-      // back they are, so a long queue of waiters does not keep the CPU busy reading tickets/.
-      // A first waiter that sees lock closes needs the net only for what no event shows.
-      const ceiling = first && waker.watchesCloses ? WATCHED_POLL_MS : MAX_POLL_MS * Math.max(1, ahead);
+      // Only the first ticket can take a slot. Where the kernel's events are watched, polling is
+      // only the net; elsewhere the ones behind the first poll less often the further back they
+      // are, so a long queue of waiters does not keep the CPU busy reading tickets/.
+      const ceiling = waker.watchesKernel ? (first ? WATCHED_FIRST_POLL_MS : WATCHED_BEHIND_POLL_MS) : MAX_POLL_MS * Math.max(1, ahead);
       delay = Math.min(ceiling, delay * 2);
       const woken = await waker.sleep(deadline === undefined ? delay : Math.max(0, Math.min(delay, deadline - Date.now())));
       if (!woken) continue;
@@ -144,7 +143,7 @@ export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
       // The kernel announces a lock's close a moment before it drops the lock, in the same close,
       // and the waiter it wakes may run first: look again right away, a few times, yielding
       // between looks so the closing process can finish.
-      if (first && waker.watchesCloses) {
+      if (first && waker.watchesKernel) {
         for (let look = 0; look < CLOSE_RACE_LOOKS; look++) {
           const slot = takeFreeSlot();
           if (slot !== undefined) return slot;

@@ -2,10 +2,10 @@
 // lock file is closed. Shared by the turn (tickets/slots) and the machine governor's gate.
 import { type FSWatcher, watch } from "node:fs";
 import { closeFd } from "./flock.ts";
-import { IN_CLOSE_NOWRITE, IN_CLOSE_WRITE, inotifyWatch } from "../libc.ts";
+import { IN_CLOSE_NOWRITE, IN_CLOSE_WRITE, IN_DELETE, inotifyWatch } from "../libc.ts";
 
 export interface WakerOptions {
-  /** directories whose entries are watched (a ticket or slot record created or removed) */
+  /** directories whose entries are watched for any change (fs.watch) */
   dirs?: string[];
   /**
    * Lock files whose every close is watched (inotify IN_CLOSE_*). The kernel drops a flock when
@@ -15,6 +15,12 @@ export interface WakerOptions {
    * waiter that finds the lock still held looks again after a few microseconds.)
    */
   closeOf?: string[];
+  /**
+   * Directories of locked files (tickets) watched for an entry removed, or one written by its
+   * owner closed (its owner let go or died, even by SIGKILL): inotify IN_DELETE and IN_CLOSE_WRITE.
+   * Probes that only read (O_RDONLY) and new entries wake nobody.
+   */
+  goneIn?: string[];
   signal?: AbortSignal;
 }
 
@@ -35,24 +41,30 @@ export class Waker {
 
   constructor(options: WakerOptions) {
     this.signal = options.signal;
-    for (const dir of options.dirs ?? []) {
+    const kernel = [
+      ...(options.closeOf ?? []).map((path) => ({ path, events: IN_CLOSE_WRITE | IN_CLOSE_NOWRITE })),
+      ...(options.goneIn ?? []).map((path) => ({ path, events: IN_DELETE | IN_CLOSE_WRITE })),
+    ];
+    if (kernel.length > 0) this.watchKernel(kernel);
+    // Where inotify cannot be had, the directories of goneIn are watched like dirs.
+    const dirs = [...(options.dirs ?? []), ...(this.reader ? [] : (options.goneIn ?? []))];
+    for (const dir of dirs) {
       try {
         this.watchers.push(watch(dir, () => this.wake()));
       } catch {
-        // no inotify here: polling alone
+        // no watching here: polling alone
       }
     }
-    if (options.closeOf && options.closeOf.length > 0) this.watchCloses(options.closeOf);
     this.signal?.addEventListener("abort", this.onAbort);
   }
 
-  /** True when lock closes are watched: the caller may then poll rarely. */
-  get watchesCloses(): boolean {
+  /** True when the kernel's events (closeOf, goneIn) are watched: the caller may then poll rarely. */
+  get watchesKernel(): boolean {
     return this.reader !== undefined;
   }
 
-  private watchCloses(paths: string[]): void {
-    const fd = inotifyWatch(paths, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
+  private watchKernel(watches: Array<{ path: string; events: number }>): void {
+    const fd = inotifyWatch(watches);
     if (fd === null) return;
     this.inotifyFd = fd;
     // The runtime polls a non-blocking fd of this kind in its event loop: each read is one or more
