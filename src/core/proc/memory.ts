@@ -1,4 +1,5 @@
 // The memory poller: every interval, the RSS sum of a process tree; PSS to confirm a breach; the peak.
+import { SampleSeries } from "./samples.ts";
 import { descendants, treeMemory, treePss, type ProcessMemory } from "./tree.ts";
 
 export interface MemoryExceeded {
@@ -55,6 +56,8 @@ export class MemoryWatch {
   exceeded: MemoryExceeded | undefined;
   lastSample: MemorySample | undefined;
   samples = 0;
+  /** every sample's treeBytes over time, downsampled as it goes (the job record's memorySamples) */
+  series = new SampleSeries();
   /** the last error a poll swallowed (polls never throw), for diagnostics */
   lastError: unknown;
 
@@ -67,6 +70,7 @@ export class MemoryWatch {
     this.stop();
     this.options = options;
     this.exceeded = undefined;
+    this.series = new SampleSeries();
     this.running = true;
     this.tick();
   }
@@ -131,6 +135,7 @@ export class MemoryWatch {
       this.samples++;
       this.lastSample = sample;
       this.peakBytes = Math.max(this.peakBytes, sample.treeBytes);
+      this.series.add(sample.at, sample.treeBytes);
       if (checkLimit && sample.pssBytes !== undefined && sample.pssBytes > limit && !this.exceeded) {
         this.exceeded = { measuredBytes: sample.pssBytes, limitBytes: limit, processes: treeMemory(pids, 5).processes };
         options.onExceeded?.(this.exceeded);
