@@ -1,11 +1,13 @@
 // GitHub Actions output: each job's output folded in a ::group::, failures as ::error::
-// annotations, and a Markdown table of the run's jobs appended to $GITHUB_STEP_SUMMARY.
+// annotations, and a Markdown table of the run's jobs, with a chart of their memory over time,
+// appended to $GITHUB_STEP_SUMMARY.
 import { appendFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import type { RunReporter } from "../core/job/events.ts";
 import type { JobRecord, RunRecord } from "../core/records/types.ts";
 import { describeKill } from "../describe.ts";
 import { formatBytes, formatDuration, singleLine } from "../format.ts";
+import { runMemoryChart } from "../memory-chart.ts";
 import { atLineStart } from "../core/fd.ts";
 import { writeStderr } from "../logger.ts";
 
@@ -27,18 +29,28 @@ export function errorAnnotation(job: JobRecord): string | undefined {
   return `::error title=${escapeProperty(`sep: ${job.conclusion}`)}::${escapeData(message)}`;
 }
 
-/** The step summary: a heading and one table row per job. */
+/** Record text made safe for one Markdown line or table cell. */
+function _cell(text: string): string {
+  return singleLine(text).replace(/\|/g, "\\|");
+}
+
+/** A command name as inline code. */
+function _code(name: string): string {
+  return `\`${_cell(name).replace(/`/g, "'")}\``;
+}
+
+/** The step summary: a heading, one table row per job, and the jobs' memory over time. */
 export function stepSummary(run: RunRecord): string {
-  const cell = (text: string) => singleLine(text).replace(/\|/g, "\\|");
   const rows = run.jobs.map(
     (job) =>
-      `| ${job.n} | \`${cell(job.name).replace(/`/g, "'")}\` | ${job.conclusion ?? job.status} | ${job.exitCode ?? "-"} | ${formatDuration(job.durationMs)} | ${formatBytes(job.peakMemoryBytes)} |`,
+      `| ${job.n} | ${_code(job.name)} | ${job.conclusion ?? job.status} | ${job.exitCode ?? "-"} | ${formatDuration(job.durationMs)} | ${formatBytes(job.peakMemoryBytes)} |`,
   );
   // What sep did to a job it ended (a limit, a signal), under the table, in the one wording.
   const killed = run.jobs.flatMap((job) => {
     const ending = job.kill ? describeKill(job) : undefined;
-    return ending ? [`- job ${job.n}: ${cell(ending)}`] : [];
+    return ending ? [`- job ${job.n}: ${_cell(ending)}`] : [];
   });
+  const chart = memoryChartSection(run);
   return [
     `### sep run \`${run.id}\`: ${run.conclusion ?? run.status} (exit ${run.exitCode ?? "-"})`,
     "",
@@ -46,9 +58,28 @@ export function stepSummary(run: RunRecord): string {
     "|---:|---|---|---:|---:|---:|",
     ...rows,
     ...(killed.length > 0 ? ["", ...killed] : []),
+    ...(chart.length > 0 ? ["", ...chart] : []),
     "",
     "",
   ].join("\n");
+}
+
+/** At most this many jobs are charted (the biggest peaks), so the summary stays small. */
+export const CHARTED_JOBS = 8;
+
+/**
+ * The Mermaid chart of the jobs' memory over time and its legend (the chart has none: the lines
+ * are told apart by colour). No lines when no job has memory samples.
+ */
+export function memoryChartSection(run: RunRecord): string[] {
+  const chart = runMemoryChart(run, { maxJobs: CHARTED_JOBS });
+  if (!chart) return [];
+  const legend = [
+    ...chart.jobs.map(({ job, colour }) => `- ${colour}: job ${job.n} ${_code(job.name)}, peak ${formatBytes(job.peakMemoryBytes)}`),
+    ...chart.limits.map(({ bytes, colour }) => `- ${colour}, flat: memory limit ${formatBytes(bytes)}`),
+  ];
+  const leftOut = chart.leftOut > 0 ? [`- ${chart.leftOut} more ${chart.leftOut === 1 ? "job" : "jobs"} with smaller peaks not charted (at most ${CHARTED_JOBS})`] : [];
+  return ["#### Memory over time", "", ...chart.block.trimEnd().split("\n"), "", ...legend, ...leftOut];
 }
 
 /**

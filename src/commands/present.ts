@@ -9,6 +9,7 @@ import type { JobRecord, RunRecord } from "../core/records/types.ts";
 import { describeKill } from "../describe.ts";
 import { logger } from "../logger.ts";
 import { formatAge, formatBytes, formatDuration, renderTable, singleLine } from "../format.ts";
+import { sparkline } from "../memory-chart.ts";
 
 /** The run's name: its title, else its first job's name or command. */
 export function runTitle(run: RunRecord): string {
@@ -80,7 +81,7 @@ export function renderRunView(run: RunRecord, now: Date): string {
   ];
   const lines = header.map(([label, value]) => `${label!.padEnd(9)}${value}`);
   const jobs = run.jobs.map((job, index) => ({ job, n: jobNumber(job, index) }));
-  const table = renderJobsTable(run, now);
+  const table = renderJobsTable(run, now) + memoryLines(run);
   const notes: string[] = groupLines(run);
   for (const { job, n } of jobs) {
     const ending = job.kill ? describeKill(job) : undefined;
@@ -101,6 +102,20 @@ export function renderJobsTable(run: RunRecord, now: Date): string {
     { header: "PEAK", value: ({ job }) => formatBytes(job.peakMemoryBytes), align: "right" },
     { header: "NAME", value: ({ job }) => jobName(job) },
   ]);
+}
+
+/**
+ * Each job's memory over time, under the jobs table: a sparkline from its first poll to its last,
+ * and what it is scaled to. Nothing for jobs without samples (runs recorded before sep kept them).
+ */
+export function memoryLines(run: RunRecord): string {
+  const lines = run.jobs.flatMap((job, index) => {
+    const line = sparkline(job);
+    return line ? [{ label: `job ${jobNumber(job, index)}`, line }] : [];
+  });
+  if (lines.length === 0) return "";
+  const width = Math.max(...lines.map(({ label }) => label.length));
+  return `\nmemory over time\n${lines.map(({ label, line }) => `${label.padEnd(width)}  ${line.bars}  ${line.scale}\n`).join("")}`;
 }
 
 /** `job 2/3`, or `job 2` where the total is not known yet (a run still taking jobs). */

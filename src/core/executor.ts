@@ -7,6 +7,7 @@ import { interrupted, onRepeatedInterrupt } from "./interrupts.ts";
 import { noteStderr, writeAll } from "./fd.ts";
 import { becomeSubreaper } from "./libc.ts";
 import { MemoryWatch } from "./proc/memory.ts";
+import type { SamplePoint } from "./proc/samples.ts";
 import { descendants, isAlive, killTree, processStartTime, reapOrphans, terminateTree, treeMemory } from "./proc/index.ts";
 import type { KilledProcess } from "./records/types.ts";
 
@@ -77,6 +78,8 @@ export interface JobResult {
   completedAt: Date;
   /** null when nothing could be measured */
   peakMemoryBytes: number | null;
+  /** the memory polls over time, downsampled (≤ 120 points, ms since startedAt); absent when it never started */
+  memorySamples?: SamplePoint[];
   /** time the job spent paused (SIGSTOPped by its control), not counted against the timeout */
   pausedMs: number;
   /** what the tree looked like when sep killed it */
@@ -339,6 +342,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     // high-water mark as the child's maxrss, so it reports sep's memory, not the job's. A job gone
     // before the first poll has no measured peak (null), rather than a made-up one.
     peakMemoryBytes: memory.peakBytes > 0 ? memory.peakBytes : null,
+    memorySamples: memory.series.points(startedAt.getTime()),
     pausedMs,
     kill,
   };

@@ -84,3 +84,55 @@ test("stepSummary: a heading and one row per job, pipes in names escaped", () =>
   expect(lines[5]).toBe("| 2 | `sh -c 'a \\| b'` | failure | 2 | 1.5s | - |");
   expect(lines).toHaveLength(6);
 });
+
+describe("the memory chart in the step summary", () => {
+  const MB = 1024 * 1024;
+  const at = (ms: number) => new Date(Date.parse("2026-01-01T00:00:00.000Z") + ms).toISOString();
+  const summaryOf = (jobs: JobRecord[]) =>
+    stepSummary({
+      id: "20260101-000000-000-abcdef",
+      title: "t",
+      status: "completed",
+      conclusion: "success",
+      exitCode: 0,
+      createdAt: at(0),
+      startedAt: at(0),
+      completedAt: at(60_000),
+      durationMs: 60_000,
+      peakMemoryBytes: null,
+      owner: { pid: 1, startTime: null },
+      jobs,
+    });
+
+  test("a mermaid xychart under the table, and a legend naming each line's colour and command", () => {
+    const lines = summaryOf([
+      job({ memorySamples: [[0, 10 * MB], [1000, 300 * MB]] }),
+      job({ n: 2, name: "mypy | tee", startedAt: at(1500), peakMemoryBytes: 80 * MB, memorySamples: [[0, 80 * MB]] }),
+    ]).split("\n");
+    const open = lines.indexOf("```mermaid");
+    expect(lines.slice(open - 2, open)).toEqual(["#### Memory over time", ""]);
+    expect(lines[open + 2]).toBe("xychart-beta");
+    const close = lines.indexOf("```", open);
+    expect(lines.slice(open, close).filter((line) => line.startsWith("    line "))).toHaveLength(3);
+    expect(lines.slice(close + 1)).toEqual([
+      "",
+      "- blue: job 1 `pytest -x`, peak 300 MB",
+      "- orange: job 2 `mypy \\| tee`, peak 80 MB",
+      "- red, flat: memory limit 512 MB",
+      "",
+      "",
+    ]);
+  });
+
+  test("at most 8 jobs are charted, and the summary says how many were left out", () => {
+    const jobs = Array.from({ length: 10 }, (_, i) => job({ n: i + 1, startedAt: at(i * 1000), peakMemoryBytes: (i + 1) * MB, memorySamples: [[0, (i + 1) * MB]] }));
+    const lines = summaryOf(jobs).split("\n");
+    expect(lines.filter((line) => line.startsWith("    line \"job"))).toHaveLength(8);
+    expect(lines.filter((line) => /^- \w+: job \d+ /.test(line)).map((line) => line.split(" ")[3])).toEqual(["3", "4", "5", "6", "7", "8", "9", "10"]);
+    expect(lines).toContain("- 2 more jobs with smaller peaks not charted (at most 8)");
+  });
+
+  test("jobs without samples (recorded before sep kept them): the summary is the table alone", () => {
+    expect(summaryOf([job({})])).not.toContain("mermaid");
+  });
+});

@@ -3,7 +3,7 @@
 import { afterEach, beforeAll, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanupAll, ensureBinary, runSep, SEP, sepEnv, tempProject } from "./helpers.ts";
+import { cleanupAll, ensureBinary, FIXTURES, runSep, SEP, sepEnv, tempProject } from "./helpers.ts";
 
 beforeAll(() => ensureBinary(), 300_000);
 afterEach(() => cleanupAll());
@@ -82,6 +82,41 @@ test("each run appends a table of its jobs to GITHUB_STEP_SUMMARY; a queue drain
   const rows = summary.split("\n").filter((line) => /^\| \d+ \|/.test(line));
   expect(rows.map((row) => row.split("|")[3]!.trim())).toEqual(["success", "success", "failure", "success"]);
 });
+
+test("the step summary charts the jobs' memory over time in a mermaid xychart, with the memory limit", async () => {
+  const dir = tempProject();
+  const env = actionsEnv(dir);
+  const alloc = join(FIXTURES, "alloc.py");
+  for (const argv of [["python3", alloc, "120", "300", "0.5"], ["python3", alloc, "40", "300", "0.3"]]) {
+    expect((await runSep(["queue", "add", "-m", "300", "--", ...argv], { cwd: dir, env })).exitCode).toBe(0);
+  }
+  expect((await runSep(["queue", "start"], { cwd: dir, env })).exitCode).toBe(0);
+  const lines = readFileSync(join(dir, "summary.md"), "utf8").split("\n");
+  const open = lines.indexOf("```mermaid");
+  expect(open).toBeGreaterThan(0);
+  const close = lines.indexOf("```", open);
+  const chart = lines.slice(open + 1, close);
+  expect(chart).toContain("xychart-beta");
+  expect(chart.find((line) => line.includes("x-axis"))).toMatch(/^ {4}x-axis "seconds since the run started" 0 --> \d+(\.\d)?$/);
+  expect(chart).toContain('    y-axis "MB" 0 --> 300');
+  const series = (label: string) => {
+    const line = chart.find((l) => l.startsWith(`    line "${label}" [`));
+    return line ? (JSON.parse(line.slice(line.indexOf("["))) as number[]) : undefined;
+  };
+  const first = series("job 1")!;
+  const second = series("job 2")!;
+  expect(first).toHaveLength(60);
+  expect(second).toHaveLength(60);
+  // One time axis: the first job runs, then the second, each 0 while the other runs.
+  expect(Math.max(...first)).toBeGreaterThan(120);
+  expect(Math.max(...first)).toBeLessThan(300);
+  expect(Math.max(...second)).toBeGreaterThan(40);
+  expect(first.lastIndexOf(Math.max(...first))).toBeLessThan(second.indexOf(Math.max(...second)));
+  expect(first.at(-1)).toBe(0);
+  expect(second[0]).toBe(0);
+  expect(series("limit")).toEqual(new Array(60).fill(300));
+  expect(lines.slice(close + 1)).toContain("- red, flat: memory limit 300 MB");
+}, 60_000);
 
 test("outside GitHub Actions there are no workflow commands and no summary", async () => {
   const dir = tempProject();

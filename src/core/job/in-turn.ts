@@ -163,6 +163,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       startedAt: result.startedAt,
       completedAt: result.completedAt,
       peakMemoryBytes: result.peakMemoryBytes,
+      memorySamples: result.memorySamples,
       kill: result.kill,
       startupError: result.startupMessage,
       pausedMs: result.pausedMs,

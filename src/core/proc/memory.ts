@@ -1,5 +1,6 @@
 // The memory poller: every interval, the RSS sum of a process tree; PSS to confirm a breach; the peak.
 import { closeKept, type KeptFiles } from "./reader.ts";
+import { SampleSeries } from "./samples.ts";
 import { DescendantsWatch, treeMemory, treePss, type ProcessMemory } from "./tree.ts";
 
 export interface MemoryExceeded {
@@ -56,6 +57,8 @@ export class MemoryWatch {
   exceeded: MemoryExceeded | undefined;
   lastSample: MemorySample | undefined;
   samples = 0;
+  /** every sample's treeBytes over time, downsampled as it goes (the job record's memorySamples) */
+  series = new SampleSeries();
   /** the last error a poll swallowed (polls never throw), for diagnostics */
   lastError: unknown;
 
@@ -72,6 +75,7 @@ export class MemoryWatch {
     this.options = options;
     this.tree = new DescendantsWatch(options.rootPid);
     this.exceeded = undefined;
+    this.series = new SampleSeries();
     this.running = true;
     this.tick();
   }
@@ -138,6 +142,7 @@ export class MemoryWatch {
       this.samples++;
       this.lastSample = sample;
       this.peakBytes = Math.max(this.peakBytes, sample.treeBytes);
+      this.series.add(sample.at, sample.treeBytes);
       if (checkLimit && sample.pssBytes !== undefined && sample.pssBytes > limit && !this.exceeded) {
         this.exceeded = { measuredBytes: sample.pssBytes, limitBytes: limit, processes: treeMemory(pids, 5).processes };
         options.onExceeded?.(this.exceeded);

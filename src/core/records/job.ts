@@ -1,7 +1,7 @@
 // A job as the recorder holds it: fixed facts plus one state, a union whose variants carry only
 // their own fields. It becomes DESIGN §6's flat JSON only when written or shown (flattenJob).
 import type { Conclusion } from "../conclusion.ts";
-import type { AdmissionRecord, JobRecord, KillRecord } from "./types.ts";
+import type { AdmissionRecord, JobRecord, KillRecord, SamplePoint } from "./types.ts";
 
 export type JobState =
   | { status: "queued" }
@@ -18,6 +18,8 @@ export type JobState =
       completedAt: string;
       durationMs: number | null;
       peakMemoryBytes: number | null;
+      /** only with a measured peak */
+      memorySamples?: SamplePoint[];
       kill?: KillRecord;
       startupError?: string;
     };
@@ -50,6 +52,8 @@ export interface JobOutcome {
   startedAt: Date;
   completedAt: Date;
   peakMemoryBytes: number | null;
+  /** the memory polls over time (ms since startedAt) */
+  memorySamples?: SamplePoint[];
   kill?: KillRecord;
   startupError?: string;
   /** paused by the governor, in ms (only when the governor admitted it) */
@@ -76,6 +80,8 @@ export function completeJob(job: Job, outcome: JobOutcome): void {
     completedAt: outcome.completedAt.toISOString(),
     durationMs: outcome.completedAt.getTime() - outcome.startedAt.getTime(),
     peakMemoryBytes: outcome.peakMemoryBytes,
+    // A job gone before its first poll measured nothing: no peak (null), and no samples of zeros.
+    ...(outcome.peakMemoryBytes !== null && outcome.memorySamples?.length ? { memorySamples: outcome.memorySamples } : {}),
     ...(outcome.kill ? { kill: outcome.kill } : {}),
     ...(outcome.startupError ? { startupError: outcome.startupError } : {}),
   };
@@ -120,6 +126,7 @@ export function flattenJob(job: Job): JobRecord {
     completedAt: done?.completedAt ?? null,
     durationMs: done?.durationMs ?? null,
     peakMemoryBytes: done?.peakMemoryBytes ?? null,
+    ...(done?.memorySamples === undefined ? {} : { memorySamples: done.memorySamples }),
     limits: job.limits,
     logPath: job.logPath,
     ...(job.queueId === undefined ? {} : { queueId: job.queueId }),

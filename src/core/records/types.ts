@@ -2,6 +2,9 @@
 // Users script against these names: add fields freely, never rename.
 import { randomBytes } from "node:crypto";
 import type { Conclusion } from "../conclusion.ts";
+import type { SamplePoint } from "../proc/samples.ts";
+
+export type { SamplePoint } from "../proc/samples.ts";
 
 export type Status = "queued" | "in_progress" | "completed";
 
@@ -35,6 +38,12 @@ export interface JobRecord {
   completedAt: string | null;
   durationMs: number | null;
   peakMemoryBytes: number | null;
+  /**
+   * the tree's memory over time: `[msSinceStart, bytes]`, at most 120 points, times increasing, each
+   * the highest poll in its stretch (so its maximum is peakMemoryBytes); the first point is the first
+   * poll, the last the final sample. Only on a completed job whose memory was measured.
+   */
+  memorySamples?: SamplePoint[];
   limits: { timeoutMs: number | null; memoryLimitBytes: number | null };
   logPath: string;
   /** the command as given, when it was split into several jobs and this is one of them */

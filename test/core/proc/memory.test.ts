@@ -95,6 +95,26 @@ describe.if(process.platform === "linux")("MemoryWatch", () => {
     expect(w.samples).toBe(stopped + 1);
   });
 
+  test("every sample, the final one too, goes into the series: its highest point is the peak", async () => {
+    const w = watch();
+    const origin = Date.now();
+    const child = spawnTracked([fixture("alloc.py"), "60", "300", "30"]);
+    w.start({ rootPid: process.pid, limitBytes: 0, intervalMs: 20 });
+    await waitForOutput(child.stderr, "holding", 10_000);
+    await waitFor(() => w.peakBytes > 60 * MiB, 5000, "the peak over 60 MB");
+    w.stop();
+    const final = w.sampleNow()!;
+    const points = w.series.points(origin);
+    expect(points.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...points.map(([, bytes]) => bytes))).toBe(w.peakBytes);
+    expect(points[0]![1]).toBeLessThan(60 * MiB); // the first poll, before the allocation
+    expect(points.at(-1)![0]).toBe(final.at - origin);
+
+    // A new start() is a new job: a new series.
+    w.start({ rootPid: process.pid, limitBytes: 0, intervalMs: 20 });
+    expect(w.series.points(origin)).toHaveLength(1);
+  });
+
   test("a root that does not exist gives empty samples, never an error", async () => {
     const w = watch();
     w.start({ rootPid: 999_999_999, limitBytes: 1, intervalMs: 10 });

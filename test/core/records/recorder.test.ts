@@ -135,3 +135,26 @@ test("openQueued writes the run and its jobs at once, queued, before any turn (a
   const second = JSON.parse(readFileSync(logLayout(dir.path).jobRecord(early.id, 2), "utf8"));
   expect(second.status).toBe("queued");
 });
+
+test("a completed job keeps its memory samples in its file and run.json; one with no measured peak has none", () => {
+  using dir = tempDir();
+  const recorder = new RunRecorder({ logDir: dir.path, keepRuns: 0, title: "samples" });
+  recorder.open();
+  const measured = recorder.addJob(facts("alloc"));
+  recorder.started(measured);
+  const samples: [number, number][] = [[2, 1024], [250, 4096], [400, 2048]];
+  recorder.completed(measured, { ...outcome(0), peakMemoryBytes: 4096, memorySamples: samples });
+  const gone = recorder.addJob(facts("true"));
+  recorder.started(gone);
+  // gone before its first poll counted anything: the polls saw 0 bytes, the peak is null
+  recorder.completed(gone, { ...outcome(0), peakMemoryBytes: null, memorySamples: [[1, 0], [3, 0]] });
+  const run = recorder.finish();
+
+  const layout = logLayout(dir.path);
+  const file = (n: number) => JSON.parse(readFileSync(layout.jobRecord(recorder.id, n), "utf8"));
+  expect(file(1).memorySamples).toEqual(samples);
+  expect(readRunFile(dir.path, recorder.id).jobs[0]!.memorySamples).toEqual(samples);
+  expect(run.jobs[0]!.memorySamples).toEqual(samples);
+  expect("memorySamples" in file(2)).toBe(false);
+  expect(file(2).peakMemoryBytes).toBeNull();
+});
