@@ -56,7 +56,7 @@ export async function passMachineGate(options: MachineGateOptions): Promise<Gate
   const admission = await admit({
     budget,
     reservation: plan.reservation,
-    job: { id: job.id, projectRoot: options.config.root, argv: job.argv, cwd: job.cwd },
+    job: { id: job.id, projectRoot: options.config.root, lockDir: options.config.lockDir, argv: job.argv, cwd: job.cwd },
     waitTimeoutMs: options.waitTimeoutMs,
     signal: options.signal,
     readMemory,
