@@ -1,7 +1,7 @@
 // `sep top`'s frame: the machine view as lines of at most `width` terminal columns. Pure: the
 // same view, history, size and clock give the same lines. The budget bar spans the width; the job
-// table gives its spare columns to the command, then the last minute's sparkline, then the
-// project, and drops its least needed columns first when the terminal is narrow.
+// table gives its spare columns to the project, then the command, then the last minute's sparkline,
+// and drops its least needed columns first when the terminal is narrow.
 import { basename } from "node:path";
 import { describeWait, gateWaitReason } from "../commands/present.ts";
 import type { MachineView, ViewJob } from "../core/governor/view.ts";
@@ -155,7 +155,7 @@ function _table(view: MachineView, history: MemoryHistory, options: FrameOptions
 
 /**
  * Each column's width for a terminal `width` wide: columns are dropped (DROP_ORDER) until their
- * narrowest forms fit, then the spare columns go to the command, the sparkline and the project,
+ * narrowest forms fit, then the spare columns go to the project, the command and the sparkline,
  * each up to what it wants.
  */
 export function layout(columns: readonly Column[], width: number): Map<string, number> {
@@ -168,7 +168,7 @@ export function layout(columns: readonly Column[], width: number): Map<string, n
   }
   const widths = new Map(kept.map((column) => [column.header, column.min]));
   let spare = width - need();
-  for (const name of ["COMMAND", "LAST MINUTE", "PROJECT"]) {
+  for (const name of ["PROJECT", "COMMAND", "LAST MINUTE"]) {
     const column = kept.find((c) => c.header === name);
     if (!column || spare <= 0) continue;
     const add = Math.min(spare, column.max - column.min);
