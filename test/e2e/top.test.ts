@@ -4,7 +4,7 @@
 // project's turn) in a private machine state dir, and never changing a state file.
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { commandKey, recordProfileRun, relativeCwd, repositoryKey } from "../../src/core/governor/profiles.ts";
 import {
@@ -138,6 +138,15 @@ class Pane {
     const shellEnv = { ...env, SHELL: "/bin/sh", PS1: "$ ", ENV: undefined, TMUX: undefined, TMUX_PANE: undefined };
     this.tmux(["-f", "/dev/null", "new-session", "-d", "-s", "top", "-c", cwd, "-x", String(columns), "-y", String(rows), "/bin/sh"], shellEnv);
     onCleanup(() => {
+      // Whatever still runs in the pane (a sep top that failed to quit) goes with the server.
+      const shell = Number(this.tmux(["display", "-p", "-t", "top", "#{pane_pid}"]).trim());
+      for (const pid of descendantsOf(shell)) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }
       this.tmux(["kill-server"]);
     });
   }
@@ -182,6 +191,27 @@ class Pane {
     }
     return rows;
   }
+}
+
+/** Every process below pid, from /proc. */
+function descendantsOf(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const name of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "latin1");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // gone
+    }
+  }
+  const found: number[] = [];
+  for (let queue = [pid]; queue.length > 0; ) {
+    const children = parents.get(queue.shift()!) ?? [];
+    found.push(...children);
+    queue.push(...children);
+  }
+  return found;
 }
 
 /** The shell line that runs sep top in the pane: its pid into top.pid, its exit code printed after it, the tty's modes before and after. */
@@ -265,7 +295,8 @@ describe.skipIf(noTmux)("sep top in a terminal (tmux)", () => {
     expect(wide.find((row) => row.startsWith("STATE"))).toContain("LAST MINUTE");
 
     pane.resize(90, 30);
-    const narrow = await pane.until((rows) => rows[1]?.startsWith("budget [") === true && width(rows[1]) === 90, "the frame at 90 columns");
+    // Drawn anew, not cropped by the terminal: the bar ends in its bracket at the new edge.
+    const narrow = await pane.until((rows) => /^budget \[.*\]$/.test(rows[1] ?? "") && width(rows[1]!) === 90, "the frame at 90 columns");
     for (const row of narrow) expect(width(row)).toBeLessThanOrEqual(90);
     const header = narrow.find((row) => row.startsWith("STATE"))!;
     expect(header).not.toContain("LAST MINUTE"); // the first column to go when narrow
@@ -286,6 +317,9 @@ describe.skipIf(noTmux)("sep top in a terminal (tmux)", () => {
     const pane = new Pane(here, machine.env, 100, 20);
     await pane.type(topLine(here, []));
     await pane.until((rows) => rows.some((row) => row.includes("no sep jobs on this machine")), "sep top to start");
+    // While it runs, its terminal is in raw mode (keys come one by one, Ctrl-C is a key, no echo).
+    const during = Bun.spawnSync(["stty", "-F", pane.display("#{pane_tty}"), "-g"], { stdout: "pipe" }).stdout.toString();
+    expect(during).not.toBe(readFileSync(join(here, "stty.before"), "utf8"));
     pane.key("C-c");
     const after = await pane.until((rows) => exitLine(rows) !== undefined, "sep top to exit");
     expect(exitLine(after)).toBe("0");
@@ -367,6 +401,28 @@ describe("sep top without a terminal", () => {
     expect(result.stdoutText).toContain("no sep jobs on this machine");
     expect(busyState(busy)).toEqual(before);
   }, 60_000);
+
+  test("a live ledger entry edited by hand into a wrong shape is skipped, not a crash; the well-formed one beside it shows", async () => {
+    const machine = privateMachine();
+    const ledger = join(machine.runtime, "sep/governor/ledger");
+    mkdirSync(ledger, { recursive: true, mode: 0o700 });
+    const since = new Date().toISOString();
+    const entry = (seq: number, fields: Record<string, unknown>) => {
+      const path = join(ledger, `${String(seq).padStart(12, "0")}.json`);
+      writeFileSync(path, JSON.stringify({ id: `job${seq}`, pid: process.pid, seq, state: "running", since, waitingSince: since, admittedAt: since, reservationBytes: 100 * MB, reservationSource: "flag", budgetBytes: 300 * MB, argv: ["make", `target${seq}`], cwd: "/", projectRoot: "/srv/proj", ...fields }));
+      // A process holds the entry's lock on an open file, as a live owner does (one process: killing it ends it all).
+      const holder = Bun.spawn(["sh", "-c", 'exec 9<"$1"; flock 9; exec sleep 60', "sh", path], { stdout: "ignore", stderr: "ignore" });
+      onCleanup(() => holder.kill("SIGKILL"));
+      return path;
+    };
+    const paths = [entry(1, { projectRoot: 42, admittedAt: 7 }), entry(2, {})];
+    const held = (path: string) => Bun.spawnSync(["flock", "-n", path, "true"]).exitCode === 1;
+    await waitFor(() => paths.every(held), { what: "both entries' locks to be held" });
+    const result = await runSep(["top"], { cwd: tempDir(), env: machine.env });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdoutText).toMatch(/^running\s+proj\s+make target2/m);
+    expect(result.stdoutText).not.toContain("target1");
+  }, 30_000);
 
   test("the governor off: the project's own turns still show, its holder running with its memory and its waiter waiting for the turn", async () => {
     const machine = privateMachine({ SEP_MEMORY_BUDGET_MB: "0" });

@@ -109,13 +109,14 @@ export class MachineViewer {
     const memory = (this.options.readMemory ?? readMachineMemory)();
     const budget = resolveBudget(this.config, memory);
     const free = availableBytes(memory);
-    const entries = readLedger(this.options.stateDir);
+    // A hand-edited entry the gate can still read may lack what a view shows: skipped, never a crash.
+    const entries = readLedger(this.options.stateDir).filter(_showableEntry);
     const entryMemory = jobMemory(entries);
     const lockDirs = _unique([this.config.lockDir, ...entries.flatMap((entry) => (typeof entry.lockDir === "string" ? [entry.lockDir] : []))]).filter(_ours);
     const turns = lockDirs.map((lockDir) => ({
       lockDir,
-      holders: listHolders(lockDir).filter((holder) => isSameProcess(holder.pid, holder.pidStartTime)),
-      waiting: readWaiting(lockDir, { prune: false }),
+      holders: listHolders(lockDir).filter((holder) => _showableHolder(holder) && isSameProcess(holder.pid, holder.pidStartTime)),
+      waiting: readWaiting(lockDir, { prune: false }).filter(_showableHolder),
     }));
     const holderOf = new Map<string, Holder>();
     for (const turn of turns) for (const holder of turn.holders) holderOf.set(_key(holder.pid, holder.jobId), holder);
@@ -154,7 +155,7 @@ export class MachineViewer {
         jobs.push({ ...base, ...gate, ...this.waiting(_since(entry.waitingSince, nowMs)), wait: { for: "memory", gate: info, startsNow: decision.admit } });
         continue;
       }
-      const startedAt = holder?.startedAt ?? entry.admittedAt ?? entry.since;
+      const startedAt = _time(holder?.startedAt) ?? _time(entry.admittedAt) ?? entry.since;
       const pausedForMs = entry.state === "paused" ? _since(entry.since, nowMs) : 0;
       jobs.push({ ...base, ...gate, state: entry.state, memoryBytes: entryMemory.get(entry.seq) ?? 0, ...this.timing(base, startedAt, pausedForMs, nowMs), wait: null });
     }
@@ -165,7 +166,7 @@ export class MachineViewer {
         if (seen.has(key)) continue;
         seen.add(key);
         const base = _holderBase(holder, key);
-        const startedAt = holder.startedAt ?? holder.createdAt;
+        const startedAt = _time(holder.startedAt) ?? _time(holder.createdAt) ?? new Date(nowMs).toISOString();
         const memoryBytes = treeMemory(descendants(holder.pid), 0).rssBytes;
         jobs.push({ ...base, state: "running", reservationBytes: null, reservationSource: null, since: startedAt, memoryBytes, ...this.timing(base, startedAt, 0, nowMs), wait: null });
       }
@@ -177,7 +178,7 @@ export class MachineViewer {
         if (seen.has(key)) continue;
         seen.add(key);
         const wait: WaitCause = { for: "turn", holders: holders.map((job) => ({ name: job.name, pid: job.pid })), ahead };
-        jobs.push({ ..._holderBase(ticket, key), reservationBytes: null, reservationSource: null, since: ticket.createdAt, ...this.waiting(_since(ticket.createdAt, nowMs)), wait });
+        jobs.push({ ..._holderBase(ticket, key), reservationBytes: null, reservationSource: null, since: _time(ticket.createdAt) ?? new Date(nowMs).toISOString(), ...this.waiting(_since(ticket.createdAt, nowMs)), wait });
       }
     }
     for (const key of this.usual.keys()) if (!seen.has(key)) this.usual.delete(key);
@@ -235,6 +236,19 @@ function _inScope(job: ViewJob, turn: { lockDir: string; holders: Holder[] }, en
   return entries.some((entry) => entry.lockDir === turn.lockDir && _key(entry.pid, entry.id) === job.key);
 }
 
+/** A record's command and where it runs, as a view words them: a pid, argv of strings, a cwd. */
+function _showableCommand(record: { pid: unknown; argv: unknown; cwd: unknown }): boolean {
+  return Number.isInteger(record.pid) && Array.isArray(record.argv) && record.argv.every((word) => typeof word === "string") && typeof record.cwd === "string";
+}
+
+function _showableEntry(entry: LedgerEntry): boolean {
+  return _showableCommand(entry) && typeof entry.projectRoot === "string" && typeof entry.id === "string";
+}
+
+function _showableHolder(holder: Holder): boolean {
+  return _showableCommand(holder) && typeof holder.jobId === "string" && typeof holder.name === "string";
+}
+
 function _candidate(entry: LedgerEntry): GateCandidate {
   return { seq: entry.seq, reservationBytes: entry.reservationBytes, waitingSinceMs: Date.parse(entry.waitingSince) };
 }
@@ -244,8 +258,13 @@ function _rank(job: ViewJob): number {
   return job.wait?.for === "memory" ? 1 : 2;
 }
 
-function _since(iso: string, nowMs: number): number {
-  const then = Date.parse(iso);
+/** A recorded time, when it is one (records are read defensively). */
+function _time(value: unknown): string | undefined {
+  return typeof value === "string" && Number.isFinite(Date.parse(value)) ? value : undefined;
+}
+
+function _since(iso: unknown, nowMs: number): number {
+  const then = typeof iso === "string" ? Date.parse(iso) : Number.NaN;
   return Number.isFinite(then) ? Math.max(0, nowMs - then) : 0;
 }
 
