@@ -96,6 +96,24 @@ export interface MachineViewOptions {
 
 const uid = typeof process.getuid === "function" ? process.getuid() : -1;
 
+/** One scope's turn as read: who holds it (live), who waits for it (live tickets, oldest first). */
+interface Turn {
+  lockDir: string;
+  holders: Holder[];
+  waiting: Holder[];
+}
+
+/** What one refresh read of the ledger and the machine, for the gate's decisions. */
+interface LedgerLook {
+  entries: LedgerEntry[];
+  /** each entry's job's memory, by seq */
+  memory: Map<number, number>;
+  availableBytes: number;
+  reserveBytes: number;
+  /** the turns' live holders, by job key: their names and start times */
+  holders: Map<string, Holder>;
+}
+
 /** Reads the machine view; keeps only what does not change while a job lives (its usual duration). */
 export class MachineViewer {
   private readonly usual = new Map<string, number | null>();
@@ -108,95 +126,101 @@ export class MachineViewer {
   read(nowMs = Date.now()): MachineView {
     const memory = (this.options.readMemory ?? readMachineMemory)();
     const budget = resolveBudget(this.config, memory);
-    const free = availableBytes(memory);
     // A hand-edited entry the gate can still read may lack what a view shows: skipped, never a crash.
     const entries = readLedger(this.options.stateDir).filter(_showableEntry);
-    const entryMemory = jobMemory(entries);
     const lockDirs = _unique([this.config.lockDir, ...entries.flatMap((entry) => (typeof entry.lockDir === "string" ? [entry.lockDir] : []))]).filter(_ours);
-    const turns = lockDirs.map((lockDir) => ({
+    const turns: Turn[] = lockDirs.map((lockDir) => ({
       lockDir,
       holders: listHolders(lockDir).filter((holder) => _showableHolder(holder) && isSameProcess(holder.pid, holder.pidStartTime)),
       waiting: readWaiting(lockDir, { prune: false }).filter(_showableHolder),
     }));
-    const holderOf = new Map<string, Holder>();
-    for (const turn of turns) for (const holder of turn.holders) holderOf.set(_key(holder.pid, holder.jobId), holder);
+    const ledger: LedgerLook = { entries, memory: jobMemory(entries), availableBytes: availableBytes(memory), reserveBytes: budget.reserveBytes, holders: new Map() };
+    for (const turn of turns) for (const holder of turn.holders) ledger.holders.set(_key(holder.pid, holder.jobId), holder);
 
-    const jobs: ViewJob[] = [];
-    const seen = new Set<string>();
-    const waitingAtGate = entries.filter((entry) => entry.state === "waiting").map(_candidate);
-    const admitted = entries.filter((entry) => entry.state !== "waiting");
-    for (const entry of entries) {
-      const key = _key(entry.pid, entry.id);
-      seen.add(key);
-      const holder = holderOf.get(key);
-      const base = { key, id: entry.id, pid: entry.pid, projectRoot: entry.projectRoot, name: holder?.name ?? entry.argv.join(" "), argv: entry.argv, cwd: entry.cwd };
-      const gate = { reservationBytes: entry.reservationBytes, reservationSource: entry.reservationSource, since: entry.since };
-      if (entry.state === "waiting") {
-        const decision = decideAdmission({
-          self: _candidate(entry),
-          waiting: waitingAtGate,
-          admitted: admitted.map((other) => ({ reservationBytes: other.reservationBytes, memoryBytes: entryMemory.get(other.seq) ?? 0 })),
-          availableBytes: free,
-          reserveBytes: budget.reserveBytes,
-          budgetBytes: entry.budgetBytes,
-          nowMs,
-          headWaitMs: DEFAULT_TIMING.headWaitMs,
-        });
-        const info: GateWaitingInfo = {
-          needBytes: entry.reservationBytes,
-          source: entry.reservationSource,
-          freeBytes: decision.freeBytes,
-          budgetBytes: entry.budgetBytes,
-          admittedBytes: decision.admittedBytes,
-          admittedJobs: decision.admittedJobs,
-          ahead: decision.ahead,
-          reason: decision.admit ? "budget" : decision.reason,
-        };
-        jobs.push({ ...base, ...gate, ...this.waiting(_since(entry.waitingSince, nowMs)), wait: { for: "memory", gate: info, startsNow: decision.admit } });
-        continue;
-      }
-      const startedAt = _time(holder?.startedAt) ?? _time(entry.admittedAt) ?? entry.since;
-      const pausedForMs = entry.state === "paused" ? _since(entry.since, nowMs) : 0;
-      jobs.push({ ...base, ...gate, state: entry.state, memoryBytes: entryMemory.get(entry.seq) ?? 0, ...this.timing(base, startedAt, pausedForMs, nowMs), wait: null });
-    }
-    for (const turn of turns) {
-      // A job holding the turn but not in the ledger: the governor is off for it (or it runs nested).
-      for (const holder of turn.holders) {
-        const key = _key(holder.pid, holder.jobId);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const base = _holderBase(holder, key);
-        const startedAt = _time(holder.startedAt) ?? _time(holder.createdAt) ?? new Date(nowMs).toISOString();
-        const memoryBytes = treeMemory(descendants(holder.pid), 0).rssBytes;
-        jobs.push({ ...base, state: "running", reservationBytes: null, reservationSource: null, since: startedAt, memoryBytes, ...this.timing(base, startedAt, 0, nowMs), wait: null });
-      }
-      // Who holds this scope's turn: the holders, and the jobs of the ledger from this scope (a job
-      // at the gate holds its turn before its sep writes the slot's record).
-      const holders = jobs.filter((job) => job.state !== "waiting" || job.wait?.for === "memory").filter((job) => _inScope(job, turn, entries));
-      for (const [ahead, ticket] of turn.waiting.entries()) {
-        const key = _key(ticket.pid, ticket.jobId);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const wait: WaitCause = { for: "turn", holders: holders.map((job) => ({ name: job.name, pid: job.pid })), ahead };
-        jobs.push({ ..._holderBase(ticket, key), reservationBytes: null, reservationSource: null, since: _time(ticket.createdAt) ?? new Date(nowMs).toISOString(), ...this.waiting(_since(ticket.createdAt, nowMs)), wait });
-      }
-    }
-    for (const key of this.usual.keys()) if (!seen.has(key)) this.usual.delete(key);
+    const jobs = entries.map((entry) => this.ledgerJob(entry, ledger, nowMs));
+    for (const turn of turns) jobs.push(...this.turnJobs(turn, jobs, entries, nowMs));
+    const keys = new Set(jobs.map((job) => job.key));
+    for (const key of this.usual.keys()) if (!keys.has(key)) this.usual.delete(key);
 
-    const admittedJobs = jobs.filter((job) => job.state !== "waiting");
+    const admitted = jobs.filter((job) => job.state !== "waiting");
     return {
       at: new Date(nowMs).toISOString(),
       governor: budget.budgetBytes > 0,
       budgetBytes: budget.budgetBytes,
       reserveBytes: budget.reserveBytes,
-      availableBytes: free,
+      availableBytes: ledger.availableBytes,
       totalBytes: budget.cgroupLimitBytes !== null && budget.cgroupLimitBytes < budget.totalBytes ? budget.cgroupLimitBytes : budget.totalBytes,
       why: budget.why,
-      reservedBytes: admitted.reduce((sum, entry) => sum + entry.reservationBytes, 0),
-      jobsMemoryBytes: admittedJobs.reduce((sum, job) => sum + job.memoryBytes, 0),
+      reservedBytes: admitted.reduce((sum, job) => sum + (job.reservationBytes ?? 0), 0),
+      jobsMemoryBytes: admitted.reduce((sum, job) => sum + job.memoryBytes, 0),
       jobs: jobs.sort((a, b) => _rank(a) - _rank(b) || (a.startedAt ?? a.since).localeCompare(b.startedAt ?? b.since)),
       lockDirs,
     };
+  }
+
+  /** A job of the ledger: admitted (running or paused), or waiting at the gate with the gate's own reasons. */
+  private ledgerJob(entry: LedgerEntry, ledger: LedgerLook, nowMs: number): ViewJob {
+    const key = _key(entry.pid, entry.id);
+    const holder = ledger.holders.get(key);
+    const base = { key, id: entry.id, pid: entry.pid, projectRoot: entry.projectRoot, name: holder?.name ?? entry.argv.join(" "), argv: entry.argv, cwd: entry.cwd };
+    const gate = { reservationBytes: entry.reservationBytes, reservationSource: entry.reservationSource, since: entry.since };
+    if (entry.state !== "waiting") {
+      const startedAt = _time(holder?.startedAt) ?? _time(entry.admittedAt) ?? entry.since;
+      const pausedForMs = entry.state === "paused" ? _since(entry.since, nowMs) : 0;
+      return { ...base, ...gate, state: entry.state, memoryBytes: ledger.memory.get(entry.seq) ?? 0, ...this.timing(base, startedAt, pausedForMs, nowMs), wait: null };
+    }
+    // The decision the gate itself would take now (its owner decides with its own budget).
+    const decision = decideAdmission({
+      self: _candidate(entry),
+      waiting: ledger.entries.filter((other) => other.state === "waiting").map(_candidate),
+      admitted: ledger.entries
+        .filter((other) => other.state !== "waiting")
+        .map((other) => ({ reservationBytes: other.reservationBytes, memoryBytes: ledger.memory.get(other.seq) ?? 0 })),
+      availableBytes: ledger.availableBytes,
+      reserveBytes: ledger.reserveBytes,
+      budgetBytes: entry.budgetBytes,
+      nowMs,
+      headWaitMs: DEFAULT_TIMING.headWaitMs,
+    });
+    const info: GateWaitingInfo = {
+      needBytes: entry.reservationBytes,
+      source: entry.reservationSource,
+      freeBytes: decision.freeBytes,
+      budgetBytes: entry.budgetBytes,
+      admittedBytes: decision.admittedBytes,
+      admittedJobs: decision.admittedJobs,
+      ahead: decision.ahead,
+      reason: decision.admit ? "budget" : decision.reason,
+    };
+    return { ...base, ...gate, ...this.waiting(_since(entry.waitingSince, nowMs)), wait: { for: "memory", gate: info, startsNow: decision.admit } };
+  }
+
+  /** The jobs of one scope's turn the ledger does not know: holders without a governor, and the invocations waiting for the turn. */
+  private turnJobs(turn: Turn, known: readonly ViewJob[], entries: readonly LedgerEntry[], nowMs: number): ViewJob[] {
+    const seen = new Set(known.map((job) => job.key));
+    const jobs: ViewJob[] = [];
+    // A job holding the turn but not in the ledger: the governor is off for it (or it runs nested).
+    for (const holder of turn.holders) {
+      const key = _key(holder.pid, holder.jobId);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const base = _holderBase(holder, key);
+      const startedAt = _time(holder.startedAt) ?? _time(holder.createdAt) ?? new Date(nowMs).toISOString();
+      const memoryBytes = treeMemory(descendants(holder.pid), 0).rssBytes;
+      jobs.push({ ...base, state: "running", reservationBytes: null, reservationSource: null, since: startedAt, memoryBytes, ...this.timing(base, startedAt, 0, nowMs), wait: null });
+    }
+    // Who holds the turn: its holders, and the ledger's jobs of this scope (a job at the gate holds
+    // its turn before its sep writes the slot's record).
+    const holders = [...known, ...jobs].filter((job) => (job.state !== "waiting" || job.wait?.for === "memory") && _inScope(job, turn, entries));
+    for (const [ahead, ticket] of turn.waiting.entries()) {
+      const key = _key(ticket.pid, ticket.jobId);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const wait: WaitCause = { for: "turn", holders: holders.map((job) => ({ name: job.name, pid: job.pid })), ahead };
+      const since = _time(ticket.createdAt) ?? new Date(nowMs).toISOString();
+      jobs.push({ ..._holderBase(ticket, key), reservationBytes: null, reservationSource: null, since, ...this.waiting(_since(since, nowMs)), wait });
+    }
+    return jobs;
   }
 
   private waiting(waitedMs: number) {
@@ -231,7 +255,7 @@ function _holderBase(holder: Holder, key: string) {
 }
 
 /** Is the job one of this turn's scope: a holder of it, or a ledger job that recorded it as its lock dir. */
-function _inScope(job: ViewJob, turn: { lockDir: string; holders: Holder[] }, entries: readonly LedgerEntry[]): boolean {
+function _inScope(job: ViewJob, turn: Turn, entries: readonly LedgerEntry[]): boolean {
   if (turn.holders.some((holder) => _key(holder.pid, holder.jobId) === job.key)) return true;
   return entries.some((entry) => entry.lockDir === turn.lockDir && _key(entry.pid, entry.id) === job.key);
 }
