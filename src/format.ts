@@ -107,15 +107,35 @@ export function singleLine(text: string): string {
 }
 
 function _cell(value: string, maxWidth: number | undefined): string {
+  return maxWidth === undefined ? singleLine(value) : fitWidth(value, maxWidth);
+}
+
+/**
+ * Text made safe for one terminal line (singleLine) and cut to at most `width` terminal columns,
+ * ending in `…` when cut. An infinite width cuts nothing.
+ */
+export function fitWidth(value: string, width: number): string {
   const text = singleLine(value);
-  if (maxWidth === undefined || _width(text) <= maxWidth) return text;
+  if (_width(text) <= width) return text;
+  if (width <= 0) return "";
   let cut = "";
   // Every character is at most two columns wide, most are one: never walk more than needed.
-  for (const char of text.slice(0, maxWidth * 4)) {
-    if (_width(cut + char) > maxWidth - 1) break;
+  for (const char of text.slice(0, width * 4)) {
+    if (_width(cut + char) > width - 1) break;
     cut += char;
   }
   return `${cut}…`;
+}
+
+/** Pad text with spaces to `width` terminal columns, on the right (or the left for numbers). */
+export function padWidth(text: string, width: number, align: "left" | "right" = "left"): string {
+  const pad = " ".repeat(Math.max(0, width - _width(text)));
+  return align === "right" ? pad + text : text + pad;
+}
+
+/** How many terminal columns text takes (wide characters count two). */
+export function textWidth(text: string): number {
+  return _width(text);
 }
 
 function _width(text: string): number {

@@ -14,6 +14,7 @@ export const subCommands: Record<string, () => Promise<CommandDef<any>>> = {
   run: () => import("./commands/run/index.ts").then((m) => m.default),
   wait: () => import("./commands/wait.ts").then((m) => m.default),
   status: () => import("./commands/status.ts").then((m) => m.default),
+  top: () => import("./commands/top.ts").then((m) => m.default),
 };
 
 export const main = defineCommand({

@@ -187,6 +187,11 @@ const RESERVATION_SOURCES: Record<string, string> = {
 
 /** Once, why a job whose turn came still waits: what it needs, from where, and what is free. */
 export function describeGateWait(info: GateWaitingInfo, name: string): string {
+  return `waiting for memory: ${singleLine(name)} ${gateWaitReason(info)}`;
+}
+
+/** What a job waiting at the machine gate needs, from where, and what holds it back (`sep top` shows it too). */
+export function gateWaitReason(info: GateWaitingInfo): string {
   const why =
     info.reason === "alone"
       ? `it needs more than the whole budget of ${formatBytes(info.budgetBytes)}, so it runs alone once the ${info.admittedJobs} running ${info.admittedJobs === 1 ? "job ends" : "jobs end"}`
@@ -195,10 +200,11 @@ export function describeGateWait(info: GateWaitingInfo, name: string): string {
         : info.reason === "budget"
           ? `${formatBytes(info.admittedBytes)} of the ${formatBytes(info.budgetBytes)} budget is reserved by ${info.admittedJobs} running ${info.admittedJobs === 1 ? "job" : "jobs"}`
           : `only ${formatBytes(Math.max(0, info.freeBytes))} of memory is free for jobs`;
-  return `waiting for memory: ${singleLine(name)} needs ${formatBytes(info.needBytes)} (${RESERVATION_SOURCES[info.source] ?? info.source}); ${why}`;
+  return `needs ${formatBytes(info.needBytes)} (${RESERVATION_SOURCES[info.source] ?? info.source}); ${why}`;
 }
 
-function describeWait(ahead: number, holders: Holder[]): string {
+/** Whom an invocation waiting for its turn waits for (the holders of its scope's turn), and how many are ahead. */
+export function describeWait(ahead: number, holders: ReadonlyArray<Pick<Holder, "name" | "pid" | "startedAt">>): string {
   const running = holders.map((h) => `${singleLine(h.name)} (pid ${h.pid}${h.startedAt ? `, running ${formatDuration(Date.now() - Date.parse(h.startedAt))}` : ""})`);
   const queue = ahead > 0 ? `; ${ahead} ${ahead === 1 ? "invocation" : "invocations"} ahead of this one` : "";
   return running.length > 0 ? `waiting for ${running.join(", ")} to finish${queue}` : `waiting for a turn${queue}`;

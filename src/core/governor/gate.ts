@@ -98,6 +98,8 @@ export interface AdmitOptions {
     id: string;
     marker?: string;
     projectRoot: string;
+    /** the lock dir of its scope (recorded for viewers) */
+    lockDir?: string;
     argv: string[];
     cwd: string;
   };
@@ -244,6 +246,7 @@ export async function admit(options: AdmitOptions): Promise<Admission> {
           pid: process.pid,
           pidStartTime: ownStartTime() ?? undefined,
           projectRoot: options.job.projectRoot,
+          ...(options.job.lockDir === undefined ? {} : { lockDir: options.job.lockDir }),
           argv: options.job.argv,
           cwd: options.job.cwd,
           state: "waiting",

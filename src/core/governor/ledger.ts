@@ -29,6 +29,8 @@ export interface LedgerEntry {
   pid: number;
   pidStartTime?: number;
   projectRoot: string;
+  /** the lock dir of the job's scope, so a viewer (`sep top`) can find who waits for a turn there */
+  lockDir?: string;
   argv: string[];
   cwd: string;
   state: LedgerState;

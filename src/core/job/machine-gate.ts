@@ -28,6 +28,8 @@ export interface PreparedGate {
   plan: ReservationPlan;
   job: Job;
   projectRoot: string;
+  /** the scope's lock dir, recorded in the ledger so `sep top` finds the turn's waiters */
+  lockDir: string;
 }
 
 /**
@@ -49,7 +51,7 @@ export function prepareMachineGate(options: MachineGateOptions): PreparedGate | 
     budgetBytes: budget.budgetBytes,
     onWarning: notice.warn,
   });
-  return { budget, plan, job, projectRoot: options.config.root };
+  return { budget, plan, job, projectRoot: options.config.root, lockDir: options.config.lockDir };
 }
 
 export interface PassGateOptions {
@@ -65,11 +67,11 @@ export interface PassGateOptions {
  * Throws the turn's WaitTimeoutError (75) and WaitAbortedError, like waiting for the turn does.
  */
 export async function passMachineGate(prepared: PreparedGate, options: PassGateOptions): Promise<GatePass> {
-  const { budget, plan, job, projectRoot } = prepared;
+  const { budget, plan, job, projectRoot, lockDir } = prepared;
   const admission = await admit({
     budget,
     reservation: plan.reservation,
-    job: { id: job.id, projectRoot, argv: job.argv, cwd: job.cwd },
+    job: { id: job.id, projectRoot, lockDir, argv: job.argv, cwd: job.cwd },
     waitTimeoutMs: options.waitTimeoutMs,
     signal: options.signal,
     onWaiting: options.onWaiting,

@@ -1,6 +1,7 @@
 // Slots: `slots` kernel-locked places per scope. A holder records who it is (and, once spawned, its
 // job's process group) in its slot file, so after a crash the next holder finds what was left.
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { lockLayout } from "../paths.ts";
 import { readJson, unlinkSafe, writeJsonAtomic } from "../store.ts";
 import { closeFd, tryLockFile } from "./flock.ts";
@@ -42,6 +43,22 @@ export function readHolders(lockDir: string, slots: number): Holder[] {
     if (holder) holders.push(holder);
   }
   return holders;
+}
+
+/**
+ * The holder records of every slot file in a lock dir, in slot order, for a viewer that does not
+ * know the scope's slot count (another project's lock dir). Read-only; records of dead holders are
+ * included (check liveness with the pid and its start time).
+ */
+export function listHolders(lockDir: string): Holder[] {
+  let names: string[];
+  try {
+    names = readdirSync(lockLayout(lockDir).slotsDir);
+  } catch {
+    return [];
+  }
+  const slots = names.flatMap((name) => (/^\d+\.json$/.test(name) ? [Number.parseInt(name, 10)] : [])).sort((a, b) => a - b);
+  return slots.flatMap((slot) => readJson<Holder>(join(lockLayout(lockDir).slotsDir, `${slot}.json`)) ?? []);
 }
 
 /**

@@ -30,8 +30,11 @@ export function takeTicket(layout: ReturnType<typeof lockLayout>, holder: Holder
   });
 }
 
-/** Invocations waiting for a turn, oldest first (their tickets' holders); dead waiters are skipped. */
-export function readWaiting(lockDir: string): Holder[] {
+/**
+ * Invocations waiting for a turn, oldest first (their tickets' holders); dead waiters are skipped,
+ * and their tickets removed unless `prune` is false (a viewer that must write nothing: `sep top`).
+ */
+export function readWaiting(lockDir: string, { prune = true }: { prune?: boolean } = {}): Holder[] {
   const { ticketsDir } = lockLayout(lockDir);
   let names: string[];
   try {
@@ -43,15 +46,15 @@ export function readWaiting(lockDir: string): Holder[] {
   for (const name of names.sort()) {
     if (!name.endsWith(".json") || name.startsWith(".")) continue;
     const path = join(ticketsDir, name);
-    if (!ticketIsLive(path)) continue;
+    if (!ticketIsLive(path, prune)) continue;
     const holder = readJson<Holder>(path);
     if (holder) waiting.push(holder);
   }
   return waiting;
 }
 
-/** Is the ticket's owner alive? A ticket nobody holds a lock on belonged to a dead waiter: remove it. */
-function ticketIsLive(path: string): boolean {
+/** Is the ticket's owner alive? A ticket nobody holds a lock on belonged to a dead waiter: remove it (when prune). */
+function ticketIsLive(path: string, prune = true): boolean {
   let fd: number;
   try {
     // Never O_CREAT here: a probe must not bring back a ticket its owner has just removed.
@@ -61,7 +64,7 @@ function ticketIsLive(path: string): boolean {
   }
   try {
     if (!tryLock(fd, path)) return true;
-    unlinkSafe(path);
+    if (prune) unlinkSafe(path);
     return false;
   } finally {
     closeFd(fd); // releases our probe lock, never the owner's (flock belongs to the open file)
