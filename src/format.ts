@@ -24,9 +24,11 @@ export function formatDuration(ms: number | null | undefined): string {
  * A rough duration, the way an estimate should read: `under a second`, `about 4 s`, `about 40 s`,
  * `about 3 min`, `about 25 min`, `about 2 h`, `about 3 days`. Up to 10 of a unit are counted one by
  * one, then in fives (seconds and minutes), so the figure claims no more precision than it has.
+ * NaN, infinite and negative values are `-` (unknown).
  */
 export function formatAbout(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 1000) return "under a second";
+  if (!Number.isFinite(ms) || ms < 0) return "-";
+  if (ms < 1000) return "under a second";
   const seconds = ms / 1000;
   if (seconds < 9.5) return `about ${Math.round(seconds)} s`;
   if (seconds < 57.5) return `about ${Math.round(seconds / 5) * 5} s`;
