@@ -17,6 +17,12 @@ const STOP_GRACE_MS = 1000;
 const SHELL = "/bin/sh";
 
 /**
+ * SEP_RUN_TITLE is cut to this many characters: the kernel refuses to start a program with any one
+ * variable over 128 KiB (E2BIG), and a command's argv may be longer. The record on stdin has it whole.
+ */
+const MAX_TITLE_CHARS = 4096;
+
+/**
  * The variables the command gets on top of sep's environment. The run's own words (its title, from
  * the command's argv) reach the command only as data: in a variable, and in the record on stdin.
  */
@@ -27,7 +33,7 @@ export function onFinishEnv(run: RunRecord): Record<string, string> {
     SEP_RUN_CONCLUSION: run.conclusion ?? "",
     SEP_RUN_EXIT_CODE: typeof run.exitCode === "number" ? String(run.exitCode) : "",
     SEP_RUN_DURATION_MS: typeof run.durationMs === "number" ? String(run.durationMs) : "",
-    SEP_RUN_TITLE: run.title,
+    SEP_RUN_TITLE: run.title.length > MAX_TITLE_CHARS ? `${run.title.slice(0, MAX_TITLE_CHARS - 1)}…` : run.title,
     SEP_RUN_JOBS: String(run.jobs.length),
   };
 }
