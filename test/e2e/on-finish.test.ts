@@ -6,7 +6,7 @@
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanupAll, ensureBinary, isAlive, onlyRun, runSep, sepEnv, startSep, tempDir, tempProject, waitFor } from "./helpers.ts";
+import { cleanupAll, ensureBinary, isAlive, onlyRun, runSep, sepEnv, tempDir, tempProject, waitFor } from "./helpers.ts";
 
 beforeAll(() => ensureBinary(), 300_000);
 afterEach(() => cleanupAll());
