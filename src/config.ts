@@ -88,6 +88,13 @@ export interface SepConfig {
    * @default ["pytest", "vitest", "jest", "mocha", "npm test", …] (DEFAULT_AGENT_COMMANDS)
    */
   agentCommands?: string | string[];
+  /**
+   * A shell command run (`sh -c`) after each run of `sep -- CMD` and `sep queue start`, with the run
+   * record as JSON on its stdin and SEP_RUN_ID, SEP_RUN_CONCLUSION, SEP_RUN_EXIT_CODE, … in its
+   * environment: a desktop notification, a chat message. Its failure is a warning, never sep's exit
+   * code; it is stopped after 10 s. Empty = none. See README "Told when a run ends". @default ""
+   */
+  onFinish?: string;
 }
 
 /** Python runners and JS runners that `runners` may name (the words they prefix: README). */
@@ -153,6 +160,8 @@ export interface ResolvedConfig {
   detachAfter: number;
   /** command patterns, each its words joined by one space ("cargo test"); may be empty */
   agentCommands: string[];
+  /** the shell command run after each run; "" = none */
+  onFinish: string;
   /** CI / GITHUB_ACTIONS detected in the environment */
   ci: boolean;
   githubActions: boolean;
@@ -180,7 +189,9 @@ export type ConfigRule =
   /** "auto", or a whole number ≥ min */
   | { type: "autoOrInteger"; min: number; max?: number }
   /** a list of command patterns ("pytest,cargo test" as text; a string or an array in sep.config.*) */
-  | { type: "commandPatterns" };
+  | { type: "commandPatterns" }
+  /** a shell command line, run by `sh -c`: any text without NUL; blank = none */
+  | { type: "shellCommand" };
 
 export interface ConfigKeyInfo {
   key: ConfigKey;
@@ -267,6 +278,9 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = [
   { key: "agentCommands", env: "SEP_AGENT_COMMANDS", default: DEFAULT_AGENT_COMMANDS,
     description: "commands the agent hook runs under sep: comma-separated patterns of words such as cargo test (a word may end in *)",
     rule: { type: "commandPatterns" } },
+  { key: "onFinish", env: "SEP_ON_FINISH", flag: "--on-finish", default: "",
+    description: "shell command run (sh -c) after each run, the run record as JSON on its stdin, SEP_RUN_ID, SEP_RUN_CONCLUSION, SEP_RUN_EXIT_CODE in its environment; stopped after 10 s; its failure is only a warning; empty = none",
+    rule: { type: "shellCommand" } },
 ];
 
 /**
@@ -382,6 +396,7 @@ export async function resolveConfig(options: ResolveConfigOptions): Promise<Reso
     // Claude Code sets CLAUDECODE=1 in its shells and gives up on a command after about 2 minutes.
     detachAfter: values.detachAfter === "auto" ? (env.CLAUDECODE === "1" ? AUTO_DETACH_AFTER_SECONDS : 0) : (values.detachAfter as number),
     agentCommands: [...(values.agentCommands as readonly string[])],
+    onFinish: values.onFinish as string,
     // CI detection reads the real environment only, never .env.development: the seed's CI setup
     // writes CI=true into that file, and a copy of it on a laptop must not switch on GitHub output.
     ci: _isTruthy(env.CI),
@@ -395,6 +410,7 @@ export async function resolveConfig(options: ResolveConfigOptions): Promise<Reso
 /** A resolved value as `sep config` shows it. */
 export function formatValue(value: unknown): string {
   if (Array.isArray(value)) return value.join(",");
+  if (value === "") return "(none)";
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
@@ -478,6 +494,10 @@ function _convert(rule: ConfigRule, raw: unknown, text: boolean): _Value | undef
     }
     case "commandPatterns":
       return _convertCommandPatterns(raw, text);
+    case "shellCommand":
+      // NUL cannot be in an argv word (sh -c would never get the command); blank means none.
+      if (typeof raw !== "string" || raw.includes("\0")) return undefined;
+      return raw.trim() === "" ? "" : raw;
   }
 }
 
@@ -550,6 +570,8 @@ function _ruleText(rule: ConfigRule, text: boolean): string {
     case "commandPatterns":
       return `a list of command patterns (${text ? "comma-separated" : "an array of strings"}), each words such as "cargo test" (the first a program, not an option) ` +
         "with no quotes or shell operators (;&|<>()$`) and a * only at the end of a word";
+    case "shellCommand":
+      return `a shell command line (${text ? "text" : "a string"}, run by sh -c; empty = none)`;
     case "runners":
       return `"auto" or a list of runners, at most one of ${PYTHON_RUNNERS.join("/")} and one of ${JS_RUNNERS.join("/")} ` +
         `(${text ? "comma-separated" : "a string or an array"})`;

@@ -20,6 +20,27 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${Math.floor(hours / 24)}d${two(hours % 24)}h`;
 }
 
+/**
+ * A rough duration, the way an estimate should read: `under a second`, `about 4 s`, `about 40 s`,
+ * `about 3 min`, `about 25 min`, `about 2 h`, `about 3 days`. Up to 10 of a unit are counted one by
+ * one, then in fives (seconds and minutes), so the figure claims no more precision than it has.
+ * NaN, infinite and negative values are `-` (unknown).
+ */
+export function formatAbout(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "-";
+  if (ms < 1000) return "under a second";
+  const seconds = ms / 1000;
+  if (seconds < 9.5) return `about ${Math.round(seconds)} s`;
+  if (seconds < 57.5) return `about ${Math.round(seconds / 5) * 5} s`;
+  const minutes = seconds / 60;
+  if (minutes < 9.5) return `about ${Math.round(minutes)} min`;
+  if (minutes < 57.5) return `about ${Math.round(minutes / 5) * 5} min`;
+  const hours = minutes / 60;
+  if (hours < 23.5) return `about ${Math.round(hours)} h`;
+  const days = Math.round(hours / 24);
+  return `about ${days} ${days === 1 ? "day" : "days"}`;
+}
+
 const BYTE_UNITS = ["KB", "MB", "GB", "TB", "PB"] as const;
 
 /**

@@ -1,7 +1,7 @@
 // The root command: its help, its subcommands (loaded lazily to keep start-up fast) and, by
 // default, running a command: `sep [OPTIONS] -- COMMAND [ARGS...]`.
 import { type CommandDef, defineCommand } from "citty";
-import { runOptions } from "./commands/run-options.ts";
+import { runEndOptions, runOptions } from "./commands/run-options.ts";
 import { VERSION } from "./version.ts";
 
 export const subCommands: Record<string, () => Promise<CommandDef<any>>> = {
@@ -24,6 +24,6 @@ export const main = defineCommand({
     description:
       "Run heavy commands one at a time, in arrival order, inside a memory and a time limit that cover their whole process tree, with every run recorded.\n\n  sep [OPTIONS] -- COMMAND [ARGS...]   run COMMAND when its turn comes; exit with its exit code",
   },
-  args: runOptions,
+  args: { ...runOptions, ...runEndOptions },
   subCommands,
 });

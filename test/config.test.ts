@@ -137,6 +137,7 @@ describe("FLAG_TO_KEY: the flag → key mapping, derived once from CONFIG_KEYS",
   test("every key with a flag, by the flag's name without --", () => {
     expect(FLAG_TO_KEY).toEqual({
       "memory-limit": "memoryLimitMb",
+      "on-finish": "onFinish",
       "check-interval": "checkInterval",
       timeout: "timeout",
       "pipeline-timeout": "pipelineTimeout",
@@ -432,5 +433,22 @@ describe("auto values resolved from the machine and the environment", () => {
     expect((await resolveConfig({ cwd: project(), env: { SEP_SLOTS: "auto" } })).slots).toBe(Math.min(64, navigator.hardwareConcurrency));
     expect((await resolveConfig({ cwd: project(), env: { SEP_SLOTS: "3" } })).slots).toBe(3);
     await expect(resolveConfig({ cwd: project(), env: { SEP_SLOTS: "many" } })).rejects.toThrow(/SEP_SLOTS must be "auto" or a whole number from 1 to 64/);
+  });
+});
+
+describe("onFinish: a shell command line, taken as written", () => {
+  test.each([
+    ["none by default", {}, {}, ""],
+    ["from the environment, newlines and $ kept", { SEP_ON_FINISH: 'notify-send "$SEP_RUN_TITLE"\necho done' }, {}, 'notify-send "$SEP_RUN_TITLE"\necho done'],
+    ["blank means none", { SEP_ON_FINISH: "   " }, {}, ""],
+    ["--on-finish '' switches a configured one off", { SEP_ON_FINISH: "echo hi" }, { onFinish: "" }, ""],
+  ] as const)("%s", async (_label, env, flags, value) => {
+    const config = await resolveConfig({ cwd: project(), env: { ...env }, flags: { ...flags } });
+    expect(config.onFinish).toBe(value);
+  });
+
+  test("in sep.config.ts it must be a string", async () => {
+    const root = project({ "sep.config.ts": "export default { onFinish: true };\n" });
+    await expect(resolveConfig({ cwd: root, env: {} })).rejects.toThrow(/onFinish must be a shell command line \(a string, run by sh -c; empty = none\) \(got true in .*sep\.config\.ts\)/);
   });
 });

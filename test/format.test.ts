@@ -1,6 +1,31 @@
 // The human formatting helpers: durations, sizes, ages and tables, table-tested.
 import { describe, expect, test } from "bun:test";
-import { formatAge, formatBytes, formatDuration, renderTable, singleLine } from "../src/format.ts";
+import { formatAbout, formatAge, formatBytes, formatDuration, renderTable, singleLine } from "../src/format.ts";
+
+describe("formatAbout: an estimate, rounded as far as it can be trusted", () => {
+  const cases: [number, string][] = [
+    [0, "under a second"],
+    [999, "under a second"],
+    [1000, "about 1 s"],
+    [4400, "about 4 s"],
+    [9499, "about 9 s"],
+    [9500, "about 10 s"],
+    [41_000, "about 40 s"],
+    [43_000, "about 45 s"],
+    [57_499, "about 55 s"],
+    [57_500, "about 1 min"],
+    [150_000, "about 3 min"],
+    [569_000, "about 9 min"],
+    [25 * 60_000 + 20_000, "about 25 min"],
+    [58 * 60_000, "about 1 h"],
+    [2.4 * 3_600_000, "about 2 h"],
+    [23.5 * 3_600_000, "about 1 day"],
+    [3 * 86_400_000, "about 3 days"],
+    [Number.POSITIVE_INFINITY, "-"],
+    [-1, "-"],
+  ];
+  for (const [ms, text] of cases) test(`${ms} -> ${text}`, () => expect(formatAbout(ms)).toBe(text));
+});
 
 describe("formatDuration", () => {
   const cases: [number | null | undefined, string][] = [

@@ -53,8 +53,10 @@ export async function runDetachable(config: ResolvedConfig, detachAfterMs: numbe
         return exitCode;
       }
       // Not before the background sep has recorded the run: until then `sep wait RUN_ID` and
-      // `sep run cancel RUN_ID` would not find it (it is still starting: loading its config).
-      if (run && Date.now() - startedAt >= detachAfterMs) {
+      // `sep run cancel RUN_ID` would not find it (it is still starting: loading its config). Nor
+      // after the run has ended: the background sep is then only running the on-finish command
+      // (bounded), and its words are still ours to relay.
+      if (run && run.status !== "completed" && Date.now() - startedAt >= detachAfterMs) {
         for (const signal of signals) process.off(signal, forward);
         relay.stop();
         supervisor.unref();

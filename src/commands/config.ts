@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import { CONFIG_KEYS, type ConfigSource, formatValue, resolveConfig, type ResolvedConfig } from "../config.ts";
 import { resolveBudget } from "../core/governor/index.ts";
-import { formatBytes } from "../format.ts";
+import { formatBytes, singleLine } from "../format.ts";
 import { writeStdout } from "../output.ts";
 
 /**
@@ -66,7 +66,7 @@ export function formatConfigTable(report: ConfigReport): string {
   const rows: string[][] = [["KEY", "VARIABLE", "VALUE", "SOURCE"]];
   for (const [key, entry] of Object.entries(report.values)) {
     const source = entry.source === "default" ? entry.origin : `${entry.source} ${entry.origin}`;
-    rows.push([key, entry.env, formatValue(entry.value), source]);
+    rows.push([key, entry.env, singleLine(formatValue(entry.value)), source]);
   }
   rows.push(["ci", "CI", formatValue(report.ci), "detected from the environment"]);
   rows.push(["githubActions", "GITHUB_ACTIONS", formatValue(report.githubActions), "detected from the environment"]);

@@ -6,11 +6,11 @@ import { runNow } from "../core/run-now.ts";
 import { insideHoldingJob } from "../core/turn/nested.ts";
 import { parseFlags, parseMegabytes, parseSeconds } from "./args.ts";
 import { loadConfig, planJobs, runReporter } from "./context.ts";
-import { runOptions } from "./run-options.ts";
+import { runEndOptions, runOptions } from "./run-options.ts";
 
 /** Parses the run options in head and runs command; resolves to sep's exit code. */
 export async function runFromCli(head: string[], command: string[] | undefined): Promise<number> {
-  const { values: args, positionals } = parseFlags(head, runOptions, "sep");
+  const { values: args, positionals } = parseFlags(head, { ...runOptions, ...runEndOptions }, "sep");
   if (command === undefined) {
     const guess = positionals.length > 0 ? positionals.join(" ") : "COMMAND";
     throw new UsageError(`missing "--" before the command`, `write it as: sep [OPTIONS] -- ${guess}`);

@@ -30,6 +30,13 @@ const DOTENV_VALUES: Record<string, string> = {
 /** CI runners are slow and shared: say more, and fail a stuck job in 30 min, a stuck queue in 2 h. */
 const CI_VALUES: Record<string, string> = { VERBOSE: "1", TIMEOUT: "1800", PIPELINE_TIMEOUT: "7200" };
 
+/**
+ * The on-finish example `sep init` prints (and leaves commented out in .env.development): a desktop
+ * notification per run. The run's title reaches notify-send as a variable's value, never as shell
+ * text, so quotes or `$(…)` in a command's argv stay words.
+ */
+export const NOTIFY_SEND_EXAMPLE = `SEP_ON_FINISH='notify-send "sep: $SEP_RUN_CONCLUSION (exit $SEP_RUN_EXIT_CODE)" "$SEP_RUN_TITLE"'`;
+
 /** The `.env.development` that `sep init` writes: one comment line per key, then the key. */
 export function renderDotenv(ci: boolean): string {
   const lines = [
@@ -40,6 +47,7 @@ export function renderDotenv(ci: boolean): string {
     const info = CONFIG_KEYS.find((candidate) => candidate.env === name);
     lines.push(`# ${info?.description ?? name}`, `${name}=${(ci && CI_VALUES[name]) || value}`);
   }
+  if (!ci) lines.push("# To be told when a run ends (a desktop notification), uncomment:", `# ${NOTIFY_SEND_EXAMPLE}`);
   return `${lines.join("\n")}\n`;
 }
 
@@ -255,5 +263,6 @@ export default defineCommand({
       logger.warn(`${DOTENV_FILE} exists, so the CI values were not written: use --force, or set them in the workflow's env`);
     }
     if (args.ci) await writeStdout(GITHUB_WORKFLOW_SNIPPET);
+    else logger.info(`to be told when a run ends, set SEP_ON_FINISH in ${DOTENV_FILE} or your shell's profile, e.g.: ${NOTIFY_SEND_EXAMPLE}`);
   },
 });

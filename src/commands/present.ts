@@ -3,12 +3,12 @@
 import { basename } from "node:path";
 import { isFailure } from "../core/conclusion.ts";
 import type { GateWaitingInfo } from "../core/governor/index.ts";
-import type { RunReporter } from "../core/job/events.ts";
-import type { Holder } from "../core/turn/slots.ts";
+import type { RunReporter, TurnEta } from "../core/job/events.ts";
+import type { WaitingInfo } from "../core/turn/wait.ts";
 import type { JobRecord, RunRecord } from "../core/records/types.ts";
 import { describeKill } from "../describe.ts";
 import { logger } from "../logger.ts";
-import { formatAge, formatBytes, formatDuration, renderTable, singleLine } from "../format.ts";
+import { formatAbout, formatAge, formatBytes, formatDuration, renderTable, singleLine } from "../format.ts";
 import { sparkline } from "../memory-chart.ts";
 
 /** The run's name: its title, else its first job's name or command. */
@@ -173,7 +173,7 @@ export function groupLines(run: RunRecord): string[] {
  */
 export function terminalReporter(): RunReporter {
   return {
-    waiting: ({ ahead, holders }) => logger.info(describeWait(ahead, holders)),
+    waiting: (info) => logger.info(describeWait(info)),
     admissionWaiting: (info, name) => logger.info(describeGateWait(info, name)),
     jobEnded: (job) => explainEnding(job),
   };
@@ -185,9 +185,9 @@ const RESERVATION_SOURCES: Record<string, string> = {
   limit: "its memory limit: no runs of it to learn from yet",
 };
 
-/** Once, why a job whose turn came still waits: what it needs, from where, and what is free. */
-export function describeGateWait(info: GateWaitingInfo, name: string): string {
-  return `waiting for memory: ${singleLine(name)} ${gateWaitReason(info)}`;
+/** Once, why a job whose turn came still waits: what it needs, from where, what is free, and when it may start. */
+export function describeGateWait(info: GateWaitingInfo & { startsInMs?: number | null }, name: string): string {
+  return `waiting for memory: ${singleLine(name)} ${gateWaitReason(info)}${_startsIn(info.startsInMs, "; ")}`;
 }
 
 /** What a job waiting at the machine gate needs, from where, and what holds it back (`sep top` shows it too). */
@@ -203,11 +203,34 @@ export function gateWaitReason(info: GateWaitingInfo): string {
   return `needs ${formatBytes(info.needBytes)} (${RESERVATION_SOURCES[info.source] ?? info.source}); ${why}`;
 }
 
-/** Whom an invocation waiting for its turn waits for (the holders of its scope's turn), and how many are ahead. */
-export function describeWait(ahead: number, holders: ReadonlyArray<Pick<Holder, "name" | "pid" | "startedAt">>): string {
-  const running = holders.map((h) => `${singleLine(h.name)} (pid ${h.pid}${h.startedAt ? `, running ${formatDuration(Date.now() - Date.parse(h.startedAt))}` : ""})`);
+/**
+ * Once, whom a job waiting for its turn waits for: `waiting for pytest (pid 812, running 12s, about
+ * 40 s left) to finish; 2 invocations ahead of this one; expected to start in about 3 min`.
+ */
+export function describeWait(info: { ahead: number; holders: ReadonlyArray<Pick<WaitingInfo["holders"][number], "name" | "pid" | "startedAt">> } & Partial<TurnEta>): string {
+  const { ahead, holders } = info;
+  const running = holders.map((h, i) => {
+    const left = info.leftMs?.[i];
+    const facts = [`pid ${h.pid}`, ...(h.startedAt ? [`running ${formatDuration(Date.now() - Date.parse(h.startedAt))}`] : []), ...(typeof left === "number" ? [`${formatAbout(left)} left`] : [])];
+    return `${singleLine(h.name)} (${facts.join(", ")})`;
+  });
   const queue = ahead > 0 ? `; ${ahead} ${ahead === 1 ? "invocation" : "invocations"} ahead of this one` : "";
-  return running.length > 0 ? `waiting for ${running.join(", ")} to finish${queue}` : `waiting for a turn${queue}`;
+  return `${running.length > 0 ? `waiting for ${running.join(", ")} to finish` : "waiting for a turn"}${queue}${_startsIn(info.startsInMs, "; ")}`;
+}
+
+/** `expected to start in about 3 min`, after `prefix`; nothing when not known. */
+function _startsIn(ms: number | null | undefined, prefix = ""): string {
+  return typeof ms === "number" ? `${prefix}expected to start in ${formatAbout(ms)}` : "";
+}
+
+/**
+ * An ETA as a table cell: a waiting job's `expected to start in about 3 min`; a running one's
+ * `about 40 s left`, or, once it runs longer than its usual time, `longer than usual (about 2 min)`; `-` when not known.
+ */
+export function etaCell(eta: { expectedMs: number | null; leftMs?: number | null; startsInMs?: number | null }): string {
+  if (eta.startsInMs !== undefined) return typeof eta.startsInMs === "number" ? _startsIn(eta.startsInMs) : "-";
+  if (typeof eta.leftMs === "number") return `${formatAbout(eta.leftMs)} left`;
+  return typeof eta.expectedMs === "number" ? `longer than usual (${formatAbout(eta.expectedMs)})` : "-";
 }
 
 /** One line for a job that did not simply exit by itself: what sep did, in the one wording. */

@@ -17,3 +17,11 @@ export const runOptions = {
   quiet: { type: "boolean", alias: "q", description: "Only warnings and errors from sep" },
   ...atomifyOptions,
 } as const satisfies ArgsDef;
+
+/**
+ * Options of a whole run rather than of one job: `sep -- CMD` and `sep queue start` take them;
+ * `sep queue add` does not (a stored job becomes part of whichever run drains it).
+ */
+export const runEndOptions = {
+  "on-finish": { type: "string", description: "Shell command (sh -c) to run after the run, its record as JSON on stdin, SEP_RUN_ID, SEP_RUN_CONCLUSION, SEP_RUN_EXIT_CODE in its environment; never changes sep's exit code; '' = none", valueHint: "CMD" },
+} as const satisfies ArgsDef;

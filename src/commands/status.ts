@@ -5,12 +5,13 @@ import { machineStatus } from "../core/governor/status.ts";
 import { logger } from "../logger.ts";
 import { formatAge, formatBytes, renderTable, singleLine } from "../format.ts";
 import { writeStdout } from "../output.ts";
+import { etaCell } from "./present.ts";
 import { loadConfig } from "./context.ts";
 
 export default defineCommand({
   meta: { name: "status", description: "Show the machine's memory budget and every waiting, running and paused sep job on it" },
   args: {
-    json: { type: "boolean", description: "Print JSON: { budgetBytes, reserveBytes, availableBytes, jobs }" },
+    json: { type: "boolean", description: "Print JSON: { budgetBytes, reserveBytes, availableBytes, jobs }, each job with its ETA (expectedMs, leftMs or startsInMs)" },
   },
   run: async ({ args }) => {
     const config = await loadConfig();
@@ -31,6 +32,7 @@ export default defineCommand({
         { header: "RESERVED", value: (job) => formatBytes(job.reservationBytes), align: "right" },
         { header: "MEMORY", value: (job) => (job.state === "waiting" ? "-" : formatBytes(job.memoryBytes)), align: "right" },
         { header: "SINCE", value: (job) => formatAge(job.since, now) },
+        { header: "ETA", value: (job) => etaCell(job) },
         { header: "PROJECT", value: (job) => singleLine(job.projectRoot), maxWidth: 40 },
         { header: "COMMAND", value: (job) => singleLine(job.argv.join(" ")), maxWidth: 60 },
       ]);

@@ -7,6 +7,7 @@ import type { RunReporter } from "./job/events.ts";
 import { runJobInTurn } from "./job/in-turn.ts";
 import { type JobOverrides, jobLimits, recordedLimits } from "./job/limits.ts";
 import { notice } from "./notices.ts";
+import { runOnFinish } from "./on-finish.ts";
 import { RunRecorder } from "./records/recorder.ts";
 import { WaitTimeoutError } from "./turn/wait.ts";
 
@@ -102,5 +103,6 @@ export async function runNow(config: ResolvedConfig, options: RunNowOptions): Pr
   const run = recorder.finish(stop);
   if (options.reportPath) recorder.writeReport(options.reportPath, several ? "run" : jobs[0]!);
   options.reporter?.runEnded?.(run);
+  await runOnFinish(config.onFinish, run);
   return run.exitCode ?? 1;
 }

@@ -228,7 +228,7 @@ export function whyText(job: ViewJob): string | undefined {
   if (job.state === "paused") return "paused by the governor while memory is short: it resumes when memory allows, or once it is the oldest job";
   const wait = job.wait;
   if (!wait) return undefined;
-  if (wait.for === "turn") return describeWait(wait.ahead, wait.holders);
+  if (wait.for === "turn") return describeWait({ ahead: wait.ahead, holders: wait.holders });
   if (wait.startsNow) return `waiting for memory: needs ${formatBytes(wait.gate.needBytes)}, which fits now: it starts at its next look`;
   return `waiting for memory: ${gateWaitReason(wait.gate)}`;
 }

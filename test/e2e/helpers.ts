@@ -73,6 +73,7 @@ const SEP_ENV_KEYS = [
   "SEP_DETACH_AFTER",
   "CLAUDECODE",
   "SEP_AGENT_COMMANDS",
+  "SEP_ON_FINISH",
 ];
 
 let _machineDir: string | undefined;

@@ -496,7 +496,7 @@ describe("queue status", () => {
     expect(text.stdoutText).toMatch(/waiting for a turn \(1\)/);
     expect(text.stdoutText).toContain(String(direct.pid));
     expect(text.stdoutText).toMatch(/stored \(1\)/);
-    expect(text.stdoutText).toMatch(/q2\s+\S+\s+echo stored-one/);
+    expect(text.stdoutText).toMatch(/q2\s+\S+\s+-\s+echo stored-one/); // "-": no ETA for a command that never ran
 
     release(dir, "1");
     expect((await drain.done).exitCode).toBe(0);

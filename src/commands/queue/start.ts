@@ -6,6 +6,7 @@ import { formatDuration } from "../../format.ts";
 import { logger, writeStderr } from "../../logger.ts";
 import { jobHeaderLine, jobResultLine, renderJobsTable, runResultLine } from "../present.ts";
 import { loadConfig, runReporter } from "../context.ts";
+import { runEndOptions } from "../run-options.ts";
 
 export default defineCommand({
   meta: { name: "start", description: "Run the stored jobs in FIFO order as one run; return when the queue is empty" },
@@ -16,6 +17,7 @@ export default defineCommand({
     wait: { type: "boolean", description: "If another drain runs, start after it instead of failing" },
     verbose: { type: "boolean", alias: "v", description: "Say what sep does, step by step" },
     quiet: { type: "boolean", alias: "q", description: "Only warnings and errors from sep" },
+    ...runEndOptions,
   },
   run: async ({ args }) => {
     installInterruptHandlers();

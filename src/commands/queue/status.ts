@@ -1,14 +1,15 @@
 // `sep queue status [--json]`: the running job, invocations waiting for their turn, stored jobs.
 import { defineCommand } from "citty";
 import { queueStatus } from "../../core/queue/status.ts";
-import { formatBytes, formatDuration, renderTable, singleLine } from "../../format.ts";
+import { formatAbout, formatBytes, formatDuration, renderTable, singleLine } from "../../format.ts";
+import { etaCell } from "../present.ts";
 import { writeStdout } from "../../output.ts";
 import { loadConfig } from "../context.ts";
 
 export default defineCommand({
   meta: { name: "status", description: "Show the running job, invocations waiting for their turn, and stored jobs" },
   args: {
-    json: { type: "boolean", description: "Print JSON: { running, waiting, queued, corrupt, drain, paused }" },
+    json: { type: "boolean", description: "Print JSON: { running, waiting, queued, corrupt, drain, paused }, with ETAs (expectedMs, leftMs, startsInMs)" },
   },
   run: async ({ args }) => {
     const config = await loadConfig();
@@ -25,6 +26,7 @@ export default defineCommand({
         { header: "PID", value: (job) => String(job.pid), align: "right" },
         { header: "ELAPSED", value: (job) => formatDuration(job.elapsedMs), align: "right" },
         { header: "MEMORY", value: (job) => formatBytes(job.memoryBytes), align: "right" },
+        { header: "ETA", value: (job) => etaCell({ expectedMs: job.expectedMs, leftMs: job.leftMs }) },
         { header: "JOB", value: (job) => singleLine(job.name), maxWidth: 80 },
       ]);
     }
@@ -33,6 +35,7 @@ export default defineCommand({
       out += renderTable(status.waiting, [
         { header: "PID", value: (w) => String(w.pid), align: "right" },
         { header: "WAITING", value: (w) => formatDuration(w.waitMs), align: "right" },
+        { header: "ETA", value: (w) => etaCell({ expectedMs: w.expectedMs, startsInMs: w.startsInMs }) },
         { header: "COMMAND", value: (w) => singleLine(w.name), maxWidth: 80 },
       ]);
     }
@@ -41,6 +44,7 @@ export default defineCommand({
       out += renderTable(status.queued, [
         { header: "ID", value: (job) => job.id },
         { header: "WAITING", value: (job) => formatDuration(job.waitMs), align: "right" },
+        { header: "USUALLY", value: (job) => (job.expectedMs === null ? "-" : `takes ${formatAbout(job.expectedMs)}`) },
         { header: "COMMAND", value: (job) => singleLine(job.name ?? job.argv.join(" ")), maxWidth: 80 },
       ]);
     }

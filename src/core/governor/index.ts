@@ -24,7 +24,8 @@ export { availableBytes, type Budget, type MachineMemory, readMachineMemory, res
 export { type Admission, type AdmissionRecord, admit, type AdmitOptions, DEFAULT_TIMING, type GateWaitingInfo, type GovernorTiming } from "./gate.ts";
 export { type LedgerEntry, type LedgerState, readLedger } from "./ledger.ts";
 export { type ProfileRun, type Reservation, type ReservationSource } from "./profiles.ts";
-export { type MachineJob, type MachineStatus, machineStatus } from "./status.ts";
+export { type MachineJob, type MachineStatus, machineStatus, type EntryEta, ledgerEtas } from "./status.ts";
+export { type EtaJob, type EtaLine, type EtaReader, etaReader, expectedStarts, type StartedEtaJob } from "./eta.ts";
 
 export interface ReservationPlan {
   reservation: Reservation;

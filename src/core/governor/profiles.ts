@@ -316,7 +316,7 @@ export function reservationFor(input: ReservationInput): Reservation {
 }
 
 /** The median duration of the recorded runs (for ETAs); undefined with none. Pure. */
-export function expectedDurationMs(runs: readonly ProfileRun[]): number | undefined {
+export function expectedDurationMs(runs: readonly Pick<ProfileRun, "durationMs">[]): number | undefined {
   if (runs.length === 0) return undefined;
   const sorted = runs.map((run) => run.durationMs).sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);

@@ -3,7 +3,8 @@
 // looks at the ledger, it drops a dead sep's entry and kills what its job left (reapLedger).
 import type { ResolvedConfig } from "../../config.ts";
 import { type MachineMemory, readMachineMemory, resolveBudget } from "./budget.ts";
-import { type LedgerState, reapLedger } from "./ledger.ts";
+import { etaReader, type EtaReader } from "./eta.ts";
+import { type LedgerEntry, type LedgerState, reapLedger } from "./ledger.ts";
 import type { ReservationSource } from "./profiles.ts";
 import { jobMemory } from "./usage.ts";
 
@@ -24,6 +25,39 @@ export interface MachineJob {
   reservationSource: ReservationSource;
   waitingSince: string;
   admittedAt?: string;
+  /** ms its command usually takes (core/governor/eta.ts); null when not known */
+  expectedMs: number | null;
+  /** running and paused jobs: ms expected to be left; null when not known or already longer than usual */
+  leftMs?: number | null;
+  /** waiting jobs: ms until it is expected to be admitted; null when not known */
+  startsInMs?: number | null;
+}
+
+export interface EntryEta {
+  expectedMs: number | null;
+  leftMs?: number | null;
+  startsInMs?: number | null;
+}
+
+/**
+ * The ETA of each ledger entry, by seq. The machine's line: its budget, the admitted jobs (running
+ * or paused, counted from their admission), and the waiting ones in arrival order, each taking its
+ * reservation. Strictly first come, first served, so a job the gate lets go ahead may start sooner.
+ */
+export function ledgerEtas(entries: readonly LedgerEntry[], budgetBytes: number, eta: EtaReader = etaReader()): Map<number, EntryEta> {
+  const admitted = entries.filter((entry) => entry.state !== "waiting");
+  const waiting = entries.filter((entry) => entry.state === "waiting").sort((a, b) => a.seq - b.seq);
+  const starts = eta.startsInMs({
+    capacity: budgetBytes,
+    running: admitted.map((entry) => ({ ...entry, startedAt: entry.admittedAt ?? entry.since, size: entry.reservationBytes })),
+    waiting: waiting.map((entry) => ({ ...entry, size: entry.reservationBytes })),
+  });
+  const etas = new Map<number, EntryEta>();
+  for (const entry of admitted) {
+    etas.set(entry.seq, { expectedMs: eta.expectedDurationMs(entry), leftMs: eta.leftMs({ ...entry, startedAt: entry.admittedAt ?? entry.since }) });
+  }
+  for (const [i, entry] of waiting.entries()) etas.set(entry.seq, { expectedMs: eta.expectedDurationMs(entry), startsInMs: starts[i] ?? null });
+  return etas;
 }
 
 /** `sep status --json`: DESIGN §9's shape, plus `why` and `governor` for people. */
@@ -51,6 +85,7 @@ export function machineStatus(config: Pick<ResolvedConfig, "memoryBudgetMb" | "m
   const budget = resolveBudget(config, (options.readMemory ?? readMachineMemory)());
   const entries = reapLedger({ stateDir: options.stateDir, onWarning: options.onWarning });
   const memory = jobMemory(entries);
+  const etas = ledgerEtas(entries, budget.budgetBytes, etaReader({ stateDir: options.stateDir }));
   const rank = (state: LedgerState) => (state === "waiting" ? 1 : 0);
   const jobs = entries
     .map((entry) => ({
@@ -67,6 +102,7 @@ export function machineStatus(config: Pick<ResolvedConfig, "memoryBudgetMb" | "m
       reservationSource: entry.reservationSource,
       waitingSince: entry.waitingSince,
       ...(entry.admittedAt === undefined ? {} : { admittedAt: entry.admittedAt }),
+      ...(etas.get(entry.seq) ?? { expectedMs: null }),
     }))
     .sort((a, b) => rank(a.state) - rank(b.state) || (a.admittedAt ?? "").localeCompare(b.admittedAt ?? "") || a.seq - b.seq);
   return {

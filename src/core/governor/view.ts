@@ -13,7 +13,8 @@ import { readWaiting } from "../turn/tickets.ts";
 import { availableBytes, type MachineMemory, readMachineMemory, resolveBudget } from "./budget.ts";
 import { decideAdmission, DEFAULT_TIMING, type GateCandidate, type GateWaitingInfo } from "./gate.ts";
 import { type LedgerEntry, readLedger } from "./ledger.ts";
-import { commandKey, expectedDurationMs, readProfileRuns, relativeCwd, repositoryKey, type ReservationSource } from "./profiles.ts";
+import { etaReader } from "./eta.ts";
+import type { ReservationSource } from "./profiles.ts";
 import { jobMemory } from "./usage.ts";
 
 export type ViewState = "running" | "paused" | "waiting";
@@ -241,8 +242,7 @@ export class MachineViewer {
 
   /** How long the command usually takes: the one place an ETA's figure comes from. */
   private usualDurationMs(job: Pick<ViewJob, "projectRoot" | "argv" | "cwd">): number | undefined {
-    const key = commandKey(repositoryKey(job.projectRoot), job.argv, relativeCwd(job.projectRoot, job.cwd));
-    return expectedDurationMs(readProfileRuns(key, { stateDir: this.options.stateDir }));
+    return etaReader({ stateDir: this.options.stateDir }).expectedDurationMs(job) ?? undefined;
   }
 }
 

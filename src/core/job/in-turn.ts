@@ -13,7 +13,9 @@ import { killLeftovers } from "../turn/leftovers.ts";
 import { type Holder, type Turn } from "../turn/slots.ts";
 import { WaitAbortedError, waitForTurn } from "../turn/wait.ts";
 import { insideHoldingJob, NESTED_TURN } from "../turn/nested.ts";
-import type { RunReporter } from "./events.ts";
+import { etaReader } from "../governor/index.ts";
+import { readWaiting } from "../turn/tickets.ts";
+import type { RunReporter, TurnEta } from "./events.ts";
 import type { JobLimits } from "./limits.ts";
 import { type GatePass, learnFromRun, passMachineGate, prepareMachineGate } from "./machine-gate.ts";
 
@@ -58,6 +60,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
     name: job.name,
     argv: job.argv,
     cwd: job.cwd,
+    projectRoot: config.root,
     logDir: config.logDir,
     createdAt: job.queuedAt,
   };
@@ -78,7 +81,8 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       holder,
       waitTimeoutMs: options.waitTimeoutMs,
       signal: waitSignal,
-      onWaiting: (info) => options.reporter?.waiting?.(info),
+      // Only a job that really waits reads history for its ETA: the turn taken at once never does.
+      onWaiting: (info) => options.reporter?.waiting?.({ ...info, ...turnEta(config, holder, info.holders) }),
       onTicket: options.onTicket,
     });
   } catch (error) {
@@ -176,6 +180,26 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
     // (both are idempotent).
     gate?.admission.release();
     turn.release();
+  }
+}
+
+/**
+ * When a job waiting for its turn is expected to start, and what is left of each holder's job:
+ * the scope's line is its slots, their holders, and the invocations ahead of this one.
+ */
+function turnEta(config: ResolvedConfig, me: Holder, holders: Holder[]): TurnEta {
+  try {
+    const eta = etaReader();
+    const waiting = readWaiting(config.lockDir);
+    const mine = waiting.findIndex((other) => other.pid === me.pid && other.jobId === me.jobId);
+    const ahead = mine < 0 ? waiting : waiting.slice(0, mine);
+    return {
+      leftMs: holders.map((other) => eta.leftMs(other)),
+      startsInMs: eta.startsInMs({ capacity: config.slots, running: holders, waiting: [...ahead, me] }).at(-1) ?? null,
+    };
+  } catch {
+    // An ETA is a courtesy: whatever keeps it from being known never stops the wait.
+    return { leftMs: holders.map(() => null), startsInMs: null };
   }
 }
 

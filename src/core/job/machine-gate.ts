@@ -4,7 +4,19 @@
 import type { ResolvedConfig } from "../../config.ts";
 import { errorMessage } from "../../errors.ts";
 import type { JobResult } from "../executor.ts";
-import { type Admission, admit, type Budget, type GateWaitingInfo, planReservation, readMachineMemory, recordFinishedRun, type ReservationPlan, resolveBudget } from "../governor/index.ts";
+import {
+  type Admission,
+  admit,
+  type Budget,
+  type GateWaitingInfo,
+  ledgerEtas,
+  planReservation,
+  readLedger,
+  readMachineMemory,
+  recordFinishedRun,
+  type ReservationPlan,
+  resolveBudget,
+} from "../governor/index.ts";
 import { notice } from "../notices.ts";
 import type { Job } from "../records/recorder.ts";
 import type { JobLimits } from "./limits.ts";
@@ -58,8 +70,8 @@ export interface PassGateOptions {
   /** what is left of --wait-timeout after the project turn came */
   waitTimeoutMs?: number;
   signal: AbortSignal;
-  /** told once when the job cannot be admitted at once */
-  onWaiting?(info: GateWaitingInfo): void;
+  /** told once when the job cannot be admitted at once, with when it is expected to be (null: not known) */
+  onWaiting?(info: GateWaitingInfo & { startsInMs: number | null }): void;
 }
 
 /**
@@ -74,11 +86,24 @@ export async function passMachineGate(prepared: PreparedGate, options: PassGateO
     job: { id: job.id, projectRoot, lockDir, argv: job.argv, cwd: job.cwd },
     waitTimeoutMs: options.waitTimeoutMs,
     signal: options.signal,
-    onWaiting: options.onWaiting,
+    onWaiting: options.onWaiting && ((info) => options.onWaiting?.({ ...info, startsInMs: gateEta(job) })),
     onWarning: notice.warn,
     onPressure: ({ action, why }) => notice.info(`${job.name}: ${action === "pause" ? "paused" : "resumed"} (${why})`),
   });
   return { admission, plan };
+}
+
+/** When this sep's job waiting at the gate is expected to be admitted (only a job that waits asks). */
+function gateEta(job: Job): number | null {
+  try {
+    const entries = readLedger();
+    const mine = entries.find((entry) => entry.pid === process.pid && entry.id === job.id && entry.state === "waiting");
+    if (!mine) return null;
+    return ledgerEtas(entries, mine.budgetBytes).get(mine.seq)?.startsInMs ?? null;
+  } catch {
+    // An ETA is a courtesy: whatever keeps it from being known never stops the wait.
+    return null;
+  }
 }
 
 /**

@@ -8,6 +8,7 @@ import type { RunReporter } from "../job/events.ts";
 import { cleanUpAfter, runJobInTurn } from "../job/in-turn.ts";
 import { jobLimits, recordedLimits } from "../job/limits.ts";
 import { notice } from "../notices.ts";
+import { runOnFinish } from "../on-finish.ts";
 import { lockLayout } from "../paths.ts";
 import { isAlive, isSameProcess, ownStartTime } from "../proc/index.ts";
 import { RunRecorder } from "../records/recorder.ts";
@@ -91,7 +92,17 @@ async function acquireDrainLock(lockDir: string, wait: boolean): Promise<number>
   }
 }
 
+/**
+ * Drain the queue as one run (none when it is empty); then, with the drain lock already released
+ * so the next `queue start` need not wait for it, the run's on-finish command.
+ */
 export async function drainQueue(config: ResolvedConfig, options: DrainOptions = {}): Promise<DrainResult> {
+  const result = await _drain(config, options);
+  if (result.run) await runOnFinish(config.onFinish, result.run);
+  return result;
+}
+
+async function _drain(config: ResolvedConfig, options: DrainOptions): Promise<DrainResult> {
   const { lockDir } = config;
   const layout = lockLayout(lockDir);
   ensurePrivateDir(lockDir);

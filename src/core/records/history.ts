@@ -159,6 +159,44 @@ export function loadRun(logDir: string, idOrPrefix: string, now?: Date): RunReco
   return run;
 }
 
+/** Runs read at most when looking for a command's durations, newest first. */
+export const DURATION_SCAN_RUNS = 200;
+
+/** A command as the run records tell it apart: its argv and its cwd. */
+export function commandOfJob(argv: readonly string[], cwd: string): string {
+  return JSON.stringify([argv, cwd]);
+}
+
+/**
+ * How long each command's last jobs took (commandOfJob → ms, newest first, at most `perCommand`
+ * each), from the newest DURATION_SCAN_RUNS runs: what the ETA falls back on when the machine
+ * governor has no profile of a command. A job counts when it ran to an end of its own or was killed
+ * at a limit; cancelled, skipped and jobs that never started do not say how long the command takes.
+ * Time the governor kept a job paused is not counted. Strictly read-only: nothing is reconciled.
+ */
+export function recentJobDurations(logDir: string, perCommand: number): Map<string, number[]> {
+  const layout = logLayout(logDir);
+  const durations = new Map<string, number[]>();
+  for (const id of runIdsNewestFirst(logDir).slice(0, DURATION_SCAN_RUNS)) {
+    if (!_isSafeName(id)) continue;
+    const run = _validRun(readJson<unknown>(layout.runRecord(id)), id);
+    for (const job of [...(run?.jobs ?? [])].reverse()) {
+      if (job.status !== "completed" || !_TIMED.has(job.conclusion as Conclusion)) continue;
+      if (typeof job.durationMs !== "number" || !Number.isFinite(job.durationMs) || typeof job.cwd !== "string") continue;
+      const key = commandOfJob(job.argv, job.cwd);
+      const list = durations.get(key) ?? [];
+      if (list.length >= perCommand) continue;
+      const paused = typeof job.pausedMs === "number" && Number.isFinite(job.pausedMs) ? job.pausedMs : 0;
+      list.push(Math.max(0, job.durationMs - paused));
+      durations.set(key, list);
+    }
+  }
+  return durations;
+}
+
+/** Conclusions whose duration is what the command took. */
+const _TIMED = new Set<Conclusion>(["success", "failure", "timed_out", "memory_exceeded"]);
+
 export interface PruneResult {
   /** ids of the runs deleted, newest first */
   removed: string[];

@@ -16,6 +16,8 @@ export interface Holder {
   name: string;
   argv: string[];
   cwd: string;
+  /** the holder's project root (a machine scope spans projects); absent in files of older seps */
+  projectRoot?: string;
   /** where the holder's run records live (scopes may span projects) */
   logDir: string;
   createdAt: string;

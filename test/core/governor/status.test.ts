@@ -100,7 +100,7 @@ describe("sep status (the command line)", () => {
     expect(code).toBe(0);
     const lines = stdout.trim().split("\n");
     expect(lines[0]).toMatch(/^budget 1000 MB \(memoryBudgetMb 1000\), reserve 100 MB, free /);
-    expect(lines[1]).toMatch(/^STATE\s+PID\s+RESERVED\s+MEMORY\s+SINCE\s+PROJECT\s+COMMAND$/);
+    expect(lines[1]).toMatch(/^STATE\s+PID\s+RESERVED\s+MEMORY\s+SINCE\s+ETA\s+PROJECT\s+COMMAND$/);
     expect(lines[2]).toMatch(/^running\s+\d+\s+800 MB\s+\S+ \S+\s+.*\/proj\/a\s+pytest -x$/);
     expect(lines[3]).toMatch(/^waiting\s+\d+\s+500 MB\s+-\s+.*\/proj\/b\s+make$/);
   });
