@@ -5,7 +5,7 @@
 // `sh -c 'stamp; stamp'` in the same rounds gives the floor that any hand-over pays (one stamp
 // exiting, one being exec'd), subtracted for the "net" figures.
 import { join } from "node:path";
-import { against, type Context, fmt, monoNs, rotated, type Section, sleep, stats, table, tempProject } from "./lib.ts";
+import { against, type Context, fmt, monoNs, rotated, type Section, sleep, stats, table, tempProject, verdict } from "./lib.ts";
 
 const PAIRS = 25;
 /** pairs for the teardown / pickup split (a diagnostic, not the headline number) */
@@ -171,6 +171,16 @@ export async function handover(ctx: Context): Promise<Section> {
         goal: "median ≤ 10 ms",
         result: `median ${fmt(sep.median, 2)} ms, p90 ${fmt(sep.p90, 2)} ms (net of stamp cost: ${fmt(sepNet.median, 2)} / ${fmt(sepNet.p90, 2)})`,
         status: against(sep.median, 10, "ms", 2),
+      },
+      {
+        what: "hand-over to the next waiter (wave 2)",
+        yardstick: `\`flock(1)\` median ${fmt(flock.median, 2)} ms`,
+        goal: "median ≤ 1.5× `flock(1)`, and ≤ 2 ms",
+        result: `median ${fmt(sep.median, 2)} ms = ${fmt(sep.median / flock.median, 2)}× \`flock(1)\``,
+        status:
+          sep.median <= 1.5 * flock.median && sep.median <= 2
+            ? verdict(true)
+            : `${verdict(false)}: ${fmt(sep.median / flock.median, 2)}× (goal 1.5×), ${fmt(sep.median, 2)} ms (goal 2 ms)`,
       },
     ],
     markdown,

@@ -63,7 +63,9 @@ async function _run(ctx: Context): Promise<Run> {
     return code;
   });
   while (!done) {
-    hwm = Math.max(hwm, procSample(proc.pid)?.vmHwmKb ?? 0);
+    // A sep that is exiting (a zombie) has no VmHWM line: NaN, which must not poison the maximum.
+    const kb = procSample(proc.pid)?.vmHwmKb;
+    if (kb !== undefined && Number.isFinite(kb)) hwm = Math.max(hwm, kb);
     await Promise.race([sleep(50), exited]);
   }
   const exitCode = await exited;

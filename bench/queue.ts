@@ -4,7 +4,7 @@
 // and `sep run list` / `run view` with 1000 runs on disk, against `sep --version`.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Context, fmt, rotated, type Section, stats, table, tempProject, timeRun } from "./lib.ts";
+import { type Context, fmt, rotated, type Section, stats, table, tempProject, timeRun, verdict } from "./lib.ts";
 
 const JOBS = 1000;
 /** Drain rounds; each fills a fresh queue with JOBS real `sep queue add` calls first. */
@@ -73,6 +73,24 @@ function queueLength(dir: string): number {
 }
 
 const loop = (body: string) => `i=0; while [ $i -lt ${JOBS} ]; do ${body}; i=$((i+1)); done`;
+
+/**
+ * task-spooler's batch, once: 1000 `tsp -n /bin/true` queued from one shell loop against a private
+ * tsp server with one slot, then `tsp -w` (the last job, so all of them, one slot being FIFO). Its
+ * time includes queueing each job (a client process per job), which `sep queue start` does not:
+ * a yardstick for the order of magnitude, not a like-for-like drain. undefined when tsp is missing.
+ */
+function tspBatch(ctx: Context): { ms: number; rate: number } | undefined {
+  const tsp = Bun.which("tsp", { PATH: ctx.env.PATH ?? "" }) ?? Bun.which("ts", { PATH: ctx.env.PATH ?? "" });
+  if (!tsp || !tsp.endsWith("tsp")) return undefined;
+  const dir = tempProject(ctx, "queue-tsp");
+  const env = { ...ctx.env, TS_SOCKET: join(dir, "tsp.socket"), TS_MAXFINISHED: String(JOBS + 10), TMPDIR: dir };
+  Bun.spawnSync([tsp, "-S", "1"], { env, cwd: dir });
+  const run = timeRun(["sh", "-c", `i=0; while [ $i -lt ${JOBS} ]; do "$0" -n /bin/true >/dev/null || exit 1; i=$((i+1)); done; "$0" -w`, tsp], dir, env);
+  Bun.spawnSync([tsp, "-K"], { env, cwd: dir });
+  if (run.exitCode !== 0) throw new Error(`tsp batch exited ${run.exitCode}`);
+  return { ms: run.ms, rate: JOBS / (run.ms / 1000) };
+}
 
 async function drainRound(ctx: Context, round: number, adds: number[], addCpu: number[], versions: number[], versionCpu: number[]): Promise<DrainRound> {
   const dir = tempProject(ctx, `queue-${round}`);
@@ -218,6 +236,8 @@ export async function queue(ctx: Context): Promise<Section> {
 
   const rate = (ms: number) => JOBS / (ms / 1000);
   const sepRate = stats(rounds.map((r) => rate(r.sep.ms))).median;
+  const tsp = tspBatch(ctx);
+  ctx.log(`queue: tsp batch ${tsp ? `${fmt(tsp.ms / 1000, 2)} s (${fmt(tsp.rate)} jobs/s)` : "not installed"}`);
   const shellRate = stats(rounds.map((r) => rate(r.shell.ms))).median;
   const flockRate = stats(rounds.map((r) => rate(r.flock.ms))).median;
   const sepCpu = stats(rounds.map((r) => r.sep.cpuMs)).median;
@@ -333,6 +353,16 @@ export async function queue(ctx: Context): Promise<Section> {
           `${fmt(Math.min(...rounds.map((r) => rate(r.sep.ms))))}–${fmt(Math.max(...rounds.map((r) => rate(r.sep.ms))))}); ` +
           (allRan ? `every job ran and succeeded, in order` : `**check failed**: ${rounds.flatMap((r) => r.check.problems).join("; ")}`),
         status: allRan ? rateStatus : "**error**",
+      },
+      {
+        what: `\`queue start\` of ${JOBS} stored \`true\` jobs (wave 2)`,
+        yardstick: `\`flock\` loop ${fmt(flockRate)} jobs/s; \`tsp\` batch ${tsp ? `${fmt(tsp.rate)} jobs/s (queueing included)` : "– (task-spooler not installed)"}`,
+        goal: "≥ 1.0× the `flock` loop and ≥ 500 jobs/s",
+        result: `median ${fmt(sepRate)} jobs/s = ${fmt(sepRate / flockRate, 2)}× the \`flock\` loop; records included, every job checked`,
+        status:
+          allRan && sepRate >= flockRate && sepRate >= 500
+            ? verdict(true)
+            : `${verdict(false)}${allRan ? "" : " (check failed)"}: ${fmt(sepRate / flockRate, 2)}× (goal 1.0×), ${fmt(sepRate)} jobs/s (goal 500)`,
       },
       {
         what: "`queue add`, time per add",

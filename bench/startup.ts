@@ -75,6 +75,13 @@ export async function startup(ctx: Context): Promise<Section> {
         result: `median ${fmt(sepTrue.median)} ms = ${fmt(ratio, 2)}× (p90 ${fmt(sepTrue.p90)} ms)`,
         status: against(ratio, 1.5, "×", 2),
       },
+      {
+        what: "`sep -- true` (wave 2)",
+        yardstick: `\`sep --version\` ${fmt(version.median)} ms`,
+        goal: "≤ 1.3× `sep --version`",
+        result: `median ${fmt(sepTrue.median)} ms = ${fmt(ratio, 2)}×; CPU ${fmt(stats(cpu.get("\`sep -- true\`")!).median)} ms against ${fmt(stats(cpu.get("\`sep --version\`")!).median)} ms`,
+        status: against(ratio, 1.3, "×", 2),
+      },
     ],
     markdown,
   };

@@ -289,6 +289,13 @@ export async function submitters(ctx: Context): Promise<Section> {
           (total(allSep, "recordInversions") ? `; ${total(allSep, "recordInversions")} queuedAt inversions ≤ ${maxQueuedGap} ms (see §4)` : ""),
         status: verdict(sepClean),
       },
+      {
+        what: "8 submitters × 25 jobs (wave 2)",
+        yardstick: `\`flock(1)\`: ${fmt(flockRate)} jobs/s`,
+        goal: "≥ 0.3× `flock(1)`'s throughput, zero overlaps, zero ticket-order inversions",
+        result: `${fmt(sepRate)} jobs/s = ${fmt(sepRate / flockRate, 2)}× \`flock(1)\`; ${total(allSep, "overlaps")} overlaps, ${audit.ticketInversions} ticket-order inversions`,
+        status: sepClean && sepRate >= 0.3 * flockRate ? verdict(true) : `${verdict(false)}${sepClean ? "" : " (overlaps or inversions)"}${sepRate < 0.3 * flockRate ? `: ${fmt(sepRate / flockRate, 2)}× (goal 0.3×)` : ""}`,
+      },
     ],
     markdown,
   };

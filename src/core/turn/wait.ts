@@ -131,6 +131,8 @@ export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
         waker = first
           ? new Waker({ dirs: [layout.slotsDir], closeOf: Array.from({ length: slots }, (_, slot) => layout.slotLock(slot)), signal: options.signal })
           : new Waker({ goneIn: [layout.ticketsDir], signal: options.signal });
+        // What changed before the watch was in place left no event: look once more first.
+        continue;
       }
       // Only the first ticket can take a slot. Where the kernel's events are watched, polling is
       // only the net; elsewhere the ones behind the first poll less often the further back they
