@@ -153,12 +153,14 @@ export async function handover(ctx: Context): Promise<Section> {
       ],
     ),
     "",
-    `sep − flock (medians): ${fmt(sep.median - flock.median, 2)} ms. The waiting sep (first in line) polls \`flock(LOCK_NB)\` ` +
-      "with a doubling backoff capped at 10 ms, so after the first ~15 ms of waiting it looks every 10 ms: on average ~5 ms pass " +
-      "between the release and its next look, at most 10 ms (the *pickup* row), where flock(1) blocks in the kernel and wakes at " +
-      "once. The rest is the holder's sep finishing after its command ended (final memory sample, tree check, record writes, then " +
-      "release: the *teardown* row) and the waiter's sep starting the job (records, spawn). The two rows are medians of separate " +
-      "samples, each including one flock(1) exec or exit (~0.5–1 ms), so they add up to the sep row only roughly.",
+    `sep − flock (medians): ${fmt(sep.median - flock.median, 2)} ms. The waiting sep (first in line) wakes on the inotify ` +
+      "event of the slot lock file's close, which the kernel sends in the same close that drops the lock (by the holder, or by " +
+      "its death), so it looks within the event loop's turn, as flock(1) wakes in the kernel. What remains is work: the holder's " +
+      "sep noticing its command's exit, the last memory sample and tree check, then leaving the ledger and releasing the slot " +
+      "(the *teardown* row; its records are written after the release), and the waiter's sep taking the slot, its admission at " +
+      "the machine gate, the slot record, the run's directories and log file, and the spawn (the *pickup* row). On this VM each " +
+      "file created costs ~0.2 ms and more while the disk writes back, several times what flock(1) pays in all. The two rows are " +
+      "medians of separate samples, each including one flock(1) exec or exit (~0.5–1 ms), so they add up to the sep row only roughly.",
     notes.length ? `\nDiscarded: ${notes.join("; ")}.` : "",
   ].join("\n");
 
