@@ -42,10 +42,11 @@ export interface JobSpec {
   /** called as soon as the job has a pid (= its process group id) */
   onSpawn?(pid: number): void;
   /**
-   * Called once the job's leader has exited and nothing of its tree is left, its output copied:
-   * the moment the next job may start (the turn is handed over here, before the records are written).
+   * Called once the job's leader has exited and nothing of its tree is left, its output copied,
+   * with the result runJob is about to return: the moment the next job may start (the turn is
+   * handed over here, before the records are written). A throw is reported as a warning.
    */
-  onTreeGone?(): void;
+  onTreeGone?(result: JobResult): void;
   /** something was lost (log write failed, …); said once per kind */
   onWarning?(message: string): void;
   /**
@@ -325,15 +326,10 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   // Output still buffered in the pipes is copied; a pipe held open by something we could not kill
   // must not hang sep forever.
   await Promise.race([pumps, Bun.sleep(2000)]);
-  spec.onTreeGone?.();
-  log.close();
-  interrupted.removeEventListener("abort", onInterrupt);
-  spec.abort?.removeEventListener("abort", onAbort);
-  offRepeat();
 
   const signal = child.signalCode;
   const ending: JobEnding = { reason, exitCode: child.exitCode, signal: typeof signal === "number" ? signalName(signal) : (signal ?? null) };
-  return {
+  const result: JobResult = {
     verdict: decide(ending),
     ending,
     startedAt,
@@ -346,6 +342,16 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     pausedMs,
     kill,
   };
+  try {
+    spec.onTreeGone?.(result);
+  } catch (error) {
+    warn(`handing the turn over failed: ${(error as Error).message}`);
+  }
+  log.close();
+  interrupted.removeEventListener("abort", onInterrupt);
+  spec.abort?.removeEventListener("abort", onAbort);
+  offRepeat();
+  return result;
 }
 
 /**

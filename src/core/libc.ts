@@ -62,6 +62,7 @@ export function errno(): number {
   return location ? read.i32(location, 0) : 0;
 }
 
+export const LOCK_SH = 1;
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
 export const EWOULDBLOCK = constants.errno.EWOULDBLOCK;
@@ -89,6 +90,8 @@ function linuxLibc() {
 export const IN_CLOSE_WRITE = 0x8;
 export const IN_CLOSE_NOWRITE = 0x10;
 export const IN_DELETE = 0x200;
+// inotify is Linux-only, and these two are its O_NONBLOCK and O_CLOEXEC on every Linux architecture
+// Bun runs on (x64, arm64); the runtime's os.constants has no inotify flags to take them from.
 const IN_NONBLOCK = 0o4000;
 const IN_CLOEXEC = 0o2000000;
 

@@ -112,7 +112,17 @@ export class Ledger {
       ensurePrivateDir(this.layout.dir);
       _checkedDirs.add(this.layout.dir);
     }
-    const fd = openLockFile(this.layout.lock);
+    let fd: number;
+    try {
+      fd = openLockFile(this.layout.lock);
+    } catch (error) {
+      // The state dir went away since it was checked (removed by hand, a tmpfs cleared): make it again, once.
+      if (!_checkedDirs.has(this.layout.dir)) throw error;
+      ensurePrivateDir(this.layout.stateDir);
+      ensurePrivateDir(this.layout.governor);
+      ensurePrivateDir(this.layout.dir);
+      fd = openLockFile(this.layout.lock);
+    }
     try {
       lockBlocking(fd, this.layout.lock);
       return this.run(fn, depth);

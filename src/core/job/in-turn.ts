@@ -73,6 +73,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
   // its outer job's admission.
   const prepared = nested ? undefined : prepareMachineGate({ config, job, limits, reserveMb: options.reserveMb });
   const waitStartedAt = Date.now();
+  let waited = false;
   let turn: Turn;
   try {
     turn = nested ? NESTED_TURN : await waitForTurn({
@@ -82,7 +83,10 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       waitTimeoutMs: options.waitTimeoutMs,
       signal: waitSignal,
       // Only a job that really waits reads history for its ETA: the turn taken at once never does.
-      onWaiting: (info) => options.reporter?.waiting?.({ ...info, ...turnEta(config, holder, info.holders) }),
+      onWaiting: (info) => {
+        waited = true;
+        options.reporter?.waiting?.({ ...info, ...turnEta(config, holder, info.holders) });
+      },
       onTicket: options.onTicket,
     });
   } catch (error) {
@@ -105,6 +109,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
         ? await passMachineGate(prepared, {
             waitTimeoutMs: options.waitTimeoutMs === undefined ? undefined : Math.max(0, options.waitTimeoutMs - (Date.now() - waitStartedAt)),
             signal: waitSignal,
+            replan: waited,
             onWaiting: (info) => options.reporter?.admissionWaiting?.(info, job.name),
           })
         : undefined;
@@ -151,7 +156,9 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       // The machine gets the memory back and the next waiter of this project starts now (in that
       // order, so the next job finds this one gone from the ledger); the records below are written
       // while the next job already runs.
-      onTreeGone: () => {
+      onTreeGone: (ended) => {
+        // Its profile first, so a job of the same command that gets the turn now plans from it.
+        if (gate) learnFromRun(gate, ended);
         gate?.admission.release();
         turn.release();
       },
@@ -172,7 +179,6 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       startupError: result.startupMessage,
       pausedMs: result.pausedMs,
     });
-    if (gate) learnFromRun(gate, result);
     options.reporter?.jobEnded?.(recorder.jobRecord(job), options.total);
     return { ran: true, exitCode: result.verdict.exitCode, result };
   } finally {

@@ -42,6 +42,8 @@ export interface PreparedGate {
   projectRoot: string;
   /** the scope's lock dir, recorded in the ledger so `sep top` finds the turn's waiters */
   lockDir: string;
+  /** the reservation read again (the profile may have learned from a run that ended meanwhile) */
+  replan(): ReservationPlan;
 }
 
 /**
@@ -54,16 +56,17 @@ export function prepareMachineGate(options: MachineGateOptions): PreparedGate | 
   const budget = resolveBudget(options.config, readMachineMemory());
   if (budget.budgetBytes <= 0) return undefined;
   const { job } = options;
-  const plan = planReservation({
-    projectRoot: options.config.root,
-    argv: job.argv,
-    cwd: job.cwd,
-    flagBytes: options.reserveMb === undefined ? undefined : options.reserveMb * 1024 * 1024,
-    memoryLimitBytes: options.limits.memoryLimitBytes,
-    budgetBytes: budget.budgetBytes,
-    onWarning: notice.warn,
-  });
-  return { budget, plan, job, projectRoot: options.config.root, lockDir: options.config.lockDir };
+  const replan = () =>
+    planReservation({
+      projectRoot: options.config.root,
+      argv: job.argv,
+      cwd: job.cwd,
+      flagBytes: options.reserveMb === undefined ? undefined : options.reserveMb * 1024 * 1024,
+      memoryLimitBytes: options.limits.memoryLimitBytes,
+      budgetBytes: budget.budgetBytes,
+      onWarning: notice.warn,
+    });
+  return { budget, plan: replan(), job, projectRoot: options.config.root, lockDir: options.config.lockDir, replan };
 }
 
 export interface PassGateOptions {
@@ -72,6 +75,8 @@ export interface PassGateOptions {
   signal: AbortSignal;
   /** told once when the job cannot be admitted at once, with when it is expected to be (null: not known) */
   onWaiting?(info: GateWaitingInfo & { startsInMs: number | null }): void;
+  /** the job waited for its turn: read its reservation again (a run of the same command may have ended meanwhile) */
+  replan?: boolean;
 }
 
 /**
@@ -79,7 +84,8 @@ export interface PassGateOptions {
  * Throws the turn's WaitTimeoutError (75) and WaitAbortedError, like waiting for the turn does.
  */
 export async function passMachineGate(prepared: PreparedGate, options: PassGateOptions): Promise<GatePass> {
-  const { budget, plan, job, projectRoot, lockDir } = prepared;
+  const { budget, job, projectRoot, lockDir } = prepared;
+  const plan = options.replan ? prepared.replan() : prepared.plan;
   const admission = await admit({
     budget,
     reservation: plan.reservation,

@@ -220,7 +220,8 @@ export const linuxReader: ProcReader = {
   lastPid() {
     const text = _read("/proc/loadavg");
     const last = text === null ? Number.NaN : Number(text.trim().split(" ").pop());
-    return Number.isInteger(last) ? last : null;
+    // 0 is what a sandboxed /proc (gVisor) prints: no figure at all.
+    return Number.isInteger(last) && last > 0 ? last : null;
   },
 
   // As a subreaper sep inherits the job's orphans; without `among`, its children from the children files.

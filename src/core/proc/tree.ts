@@ -74,35 +74,59 @@ export function descendants(rootPid: number): number[] {
  * to look at one by one). A process that leaves the tree by dying is seen gone by the reads that
  * follow; an orphan stays in it (sep is its subreaper, in the tree). So between walks the list is
  * the tree, give or take processes that have died.
+ *
+ * Nets, since the shortcut trusts a figure the kernel does not promise to every reader: a pid
+ * that has no /proc entry yet (counted, but still being forked) is looked at again at the next
+ * polls; a walk that finds a pid above the last one handed out (read after it) shows the figure is not the kernel's
+ * (a sandbox or a virtualized /proc), and the shortcut is off for good; and the tree is walked
+ * anyway every FULL_WALK_MS.
  */
 export class DescendantsWatch {
   private lastPid: number | null = null;
   private pids: number[] = [];
   private members = new Set<number>();
+  /** new pids not yet in /proc when looked at, with the looks left */
+  private unseen = new Map<number, number>();
+  private walkedAt = 0;
+  private trusted = true;
 
   constructor(private readonly rootPid: number) {}
 
   /** The tree now; `fresh`: walk it in any case. */
   now(fresh = false): number[] {
     // Read before looking: a fork during the walk changes it, and the next call looks again.
-    const last = reader.lastPid();
-    if (fresh || last === null || this.lastPid === null || !this.noneJoined(this.lastPid, last)) {
+    const last = this.trusted ? reader.lastPid() : null;
+    const due = Date.now() - this.walkedAt >= FULL_WALK_MS;
+    if (fresh || due || last === null || this.lastPid === null || !this.noneJoined(this.lastPid, last)) {
       this.pids = descendants(this.rootPid);
       this.members = new Set(this.pids);
+      this.unseen.clear();
+      this.walkedAt = Date.now();
+      if (last !== null) {
+        // No pid of the tree can be above the counter read after the walk, unless the counter lies.
+        const after = reader.lastPid();
+        if (after === null || (after >= last && this.pids.some((pid) => pid > after))) this.trusted = false;
+      }
     }
     this.lastPid = last;
     return this.pids;
   }
 
-  /** Did none of the pids handed out after `from`, up to `to`, join the tree? */
+  /** Did none of the pids handed out after `from`, up to `to` (and none still unseen), join the tree? */
   private noneJoined(from: number, to: number): boolean {
-    if (to === from) return true;
+    if (to === from && this.unseen.size === 0) return true;
     if (to < from || to - from > MAX_NEW_PIDS_TO_LOOK_AT) return false; // wrapped round, or too many
     const parents = new Map<number, number>();
-    for (let pid = from + 1; pid <= to; pid++) {
+    const look = (pid: number): boolean => {
       const stat = reader.stat(pid);
       if (stat) parents.set(pid, stat.ppid);
+      return stat !== null;
+    };
+    for (const [pid, left] of this.unseen) {
+      if (look(pid) || left <= 1) this.unseen.delete(pid);
+      else this.unseen.set(pid, left - 1);
     }
+    for (let pid = from + 1; pid <= to; pid++) if (!look(pid)) this.unseen.set(pid, UNSEEN_LOOKS);
     // A new process is ours when its parent is the root, a member, or itself a new one of ours.
     const ours = (pid: number, depth = 0): boolean => {
       const parent = parents.get(pid);
@@ -116,6 +140,10 @@ export class DescendantsWatch {
 
 /** Beyond this many new pids since the last look, walking the tree is as cheap as looking at each. */
 const MAX_NEW_PIDS_TO_LOOK_AT = 64;
+/** How many more polls a counted pid with no /proc entry yet is looked for (a fork takes microseconds). */
+const UNSEEN_LOOKS = 3;
+/** The tree is walked at least this often, whatever the pids say. */
+const FULL_WALK_MS = 5000;
 
 /** descendants(rootPid) without the `skip` pids and their subtrees. */
 export function descendantsExcept(rootPid: number, skip: ReadonlySet<number>): number[] {

@@ -4,7 +4,7 @@
 // SIGKILL, so there is never a stale lock to guess about.
 import { closeSync, constants, openSync } from "node:fs";
 import { SepError } from "../../errors.ts";
-import { EINTR, errno, EWOULDBLOCK, libc, LOCK_EX, LOCK_NB } from "../libc.ts";
+import { EINTR, errno, EWOULDBLOCK, libc, LOCK_EX, LOCK_NB, LOCK_SH } from "../libc.ts";
 import { fsFailure } from "../store.ts";
 
 function lockSymbols() {
@@ -34,7 +34,24 @@ export function openLockFile(path: string, create = true): number {
  * through a symlink. A read-only close wakes no one watching for owners letting go (turn/waker.ts).
  */
 export function openLockProbe(path: string): number {
-  return openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  // O_NONBLOCK: a FIFO planted under a ticket's name must not hang the open.
+  return openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+}
+
+/**
+ * A shared flock on an open fd without waiting: true when taken, false when someone holds an
+ * exclusive one. The probe of a file whose owner holds LOCK_EX: a shared lock means the same
+ * (held = alive) and, unlike an exclusive one, works on a read-only fd where flock is emulated
+ * with POSIX locks (NFS).
+ */
+export function tryLockShared(fd: number, path: string): boolean {
+  const lib = lockSymbols();
+  for (;;) {
+    if (lib.flock(fd, LOCK_SH | LOCK_NB) === 0) return true;
+    const code = errno();
+    if (code === EWOULDBLOCK) return false;
+    if (code !== EINTR) throw new SepError("E_LOCK", `flock failed on ${path} (errno ${code})`);
+  }
 }
 
 /** An exclusive flock on an open fd without waiting: true when taken, false when someone holds it. */

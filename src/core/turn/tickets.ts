@@ -4,7 +4,7 @@ import { readdirSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { lockLayout } from "../paths.ts";
 import { readJson, unlinkSafe } from "../store.ts";
-import { closeFd, openLockFile, openLockProbe, tryLock } from "./flock.ts";
+import { closeFd, openLockFile, openLockProbe, tryLock, tryLockShared } from "./flock.ts";
 import { highestNumber, withNextNumber } from "./numbering.ts";
 import type { Holder } from "./slots.ts";
 
@@ -63,7 +63,7 @@ function ticketIsLive(path: string, prune = true): boolean {
     return false;
   }
   try {
-    if (!tryLock(fd, path)) return true;
+    if (!tryLockShared(fd, path)) return true;
     if (prune) unlinkSafe(path);
     return false;
   } finally {

@@ -39,8 +39,11 @@ export class Waker {
   private readonly signal: AbortSignal | undefined;
   private readonly onAbort = () => this.wake();
 
+  private readonly goneIn: string[];
+
   constructor(options: WakerOptions) {
     this.signal = options.signal;
+    this.goneIn = options.goneIn ?? [];
     const kernel = [
       ...(options.closeOf ?? []).map((path) => ({ path, events: IN_CLOSE_WRITE | IN_CLOSE_NOWRITE })),
       ...(options.goneIn ?? []).map((path) => ({ path, events: IN_DELETE | IN_CLOSE_WRITE })),
@@ -69,21 +72,49 @@ export class Waker {
     this.inotifyFd = fd;
     // The runtime polls a non-blocking fd of this kind in its event loop: each read is one or more
     // events, and the waiter wakes within the loop's turn.
-    const reader = Bun.file(fd).stream().getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    let reader: ReadableStreamDefaultReader<Uint8Array>;
+    try {
+      reader = Bun.file(fd).stream().getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    } catch {
+      this.dropKernel();
+      return;
+    }
     this.reader = reader;
     const next = (): void => {
       reader.read().then(
         ({ done }) => {
-          if (done || this.reader !== reader) return;
+          if (this.reader !== reader) return;
+          if (done) return this.lostKernel();
           this.wake();
           next();
         },
         () => {
-          // closed under us: the polling net goes on
+          if (this.reader === reader) this.lostKernel();
         },
       );
     };
     next();
+  }
+
+  /** The events stopped coming (the stream failed): fall back to watching dirs and polling, and look now. */
+  private lostKernel(): void {
+    this.dropKernel();
+    for (const dir of this.goneIn) {
+      try {
+        this.watchers.push(watch(dir, () => this.wake()));
+      } catch {
+        // polling alone
+      }
+    }
+    this.wake();
+  }
+
+  private dropKernel(): void {
+    const reader = this.reader;
+    this.reader = undefined;
+    reader?.cancel().catch(() => {});
+    if (this.inotifyFd !== null) closeFd(this.inotifyFd);
+    this.inotifyFd = null;
   }
 
   private wake(): void {
@@ -113,10 +144,6 @@ export class Waker {
   close(): void {
     for (const watcher of this.watchers) watcher.close();
     this.signal?.removeEventListener("abort", this.onAbort);
-    const reader = this.reader;
-    this.reader = undefined;
-    reader?.cancel().catch(() => {});
-    if (this.inotifyFd !== null) closeFd(this.inotifyFd);
-    this.inotifyFd = null;
+    this.dropKernel();
   }
 }
