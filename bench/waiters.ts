@@ -10,7 +10,7 @@ import { type Context, fmt, procSample, type Section, sleep, table, tempProject,
 
 const N = 50;
 const WINDOW_MS = 10_000;
-const SETTLE_MS = 3_000;
+const SETTLE_MS = 10_000;
 const GOAL_PERCENT = 2;
 
 interface Measured {

@@ -336,6 +336,9 @@ function _admission(
   const round = () => {
     loop = undefined;
     if (released || !job) return;
+    // Alone on the machine, a running job is the oldest, which is never paused: nothing to decide,
+    // and one look at the ledger's names says so (no lock, no reads of memory).
+    if (!job.paused && ledger.entryCount() <= 1) return schedule();
     let decision: PressureDecision | undefined;
     try {
       decision = ledger.locked(() => {

@@ -233,6 +233,11 @@ export class Ledger {
     return entries.sort((a, b) => a.seq - b.seq);
   }
 
+  /** How many entries (live or not) the ledger dir holds, from its names alone: a cheap first look. */
+  entryCount(): number {
+    return _names(this.layout.dir).filter((name) => ENTRY_NAME.test(name)).length;
+  }
+
   /** Publish a new entry with the next seq; it is locked before anyone can see it. Call inside locked(). */
   add(fields: Omit<LedgerEntry, "seq">): OwnEntry {
     this.assertLocked("add");

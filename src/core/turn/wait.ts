@@ -27,7 +27,7 @@ export class WaitAbortedError extends Error {}
 const MIN_POLL_MS = 1;
 const MAX_POLL_MS = 10;
 /** The polls when the kernel's events are watched (slot lock closes; tickets gone): nets only. */
-const WATCHED_FIRST_POLL_MS = 100;
+const WATCHED_FIRST_POLL_MS = 1000;
 const WATCHED_BEHIND_POLL_MS = 5000;
 /** Quick looks after a close event that came before its lock was dropped (each yields once). */
 const CLOSE_RACE_LOOKS = 50;
@@ -129,7 +129,7 @@ export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
         waker?.close();
         wakerIsFirst = first;
         waker = first
-          ? new Waker({ dirs: [layout.slotsDir], closeOf: Array.from({ length: slots }, (_, slot) => layout.slotLock(slot)), signal: options.signal })
+          ? new Waker({ closeOf: Array.from({ length: slots }, (_, slot) => layout.slotLock(slot)), fallbackDirs: [layout.slotsDir], signal: options.signal })
           : new Waker({ goneIn: [layout.ticketsDir], signal: options.signal });
         // What changed before the watch was in place left no event: look once more first.
         continue;

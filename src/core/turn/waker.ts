@@ -7,6 +7,8 @@ import { IN_CLOSE_NOWRITE, IN_CLOSE_WRITE, IN_DELETE, inotifyWatch } from "../li
 export interface WakerOptions {
   /** directories whose entries are watched for any change (fs.watch) */
   dirs?: string[];
+  /** directories watched like `dirs` only where the kernel's events (closeOf, goneIn) cannot be had */
+  fallbackDirs?: string[];
   /**
    * Lock files whose every close is watched (inotify IN_CLOSE_*). The kernel drops a flock when
    * the last fd of its open file is closed, and that close, by the holder's own close() or by its
@@ -39,18 +41,18 @@ export class Waker {
   private readonly signal: AbortSignal | undefined;
   private readonly onAbort = () => this.wake();
 
-  private readonly goneIn: string[];
+  private fallbackDirs: string[] = [];
 
   constructor(options: WakerOptions) {
     this.signal = options.signal;
-    this.goneIn = options.goneIn ?? [];
     const kernel = [
       ...(options.closeOf ?? []).map((path) => ({ path, events: IN_CLOSE_WRITE | IN_CLOSE_NOWRITE })),
       ...(options.goneIn ?? []).map((path) => ({ path, events: IN_DELETE | IN_CLOSE_WRITE })),
     ];
     if (kernel.length > 0) this.watchKernel(kernel);
-    // Where inotify cannot be had, the directories of goneIn are watched like dirs.
-    const dirs = [...(options.dirs ?? []), ...(this.reader ? [] : (options.goneIn ?? []))];
+    // Where inotify cannot be had, the directories of goneIn and the fallbacks are watched like dirs.
+    this.fallbackDirs = [...(options.goneIn ?? []), ...(options.fallbackDirs ?? [])];
+    const dirs = [...(options.dirs ?? []), ...(this.reader ? [] : this.fallbackDirs)];
     for (const dir of dirs) {
       try {
         this.watchers.push(watch(dir, () => this.wake()));
@@ -99,7 +101,7 @@ export class Waker {
   /** The events stopped coming (the stream failed): fall back to watching dirs and polling, and look now. */
   private lostKernel(): void {
     this.dropKernel();
-    for (const dir of this.goneIn) {
+    for (const dir of this.fallbackDirs) {
       try {
         this.watchers.push(watch(dir, () => this.wake()));
       } catch {
