@@ -8,7 +8,7 @@ import { closeSync, constants, fchmodSync, lstatSync, mkdirSync, openSync, readF
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { findProjectRoot } from "../core/paths.ts";
-import { fsFailure, writeFileAtomic } from "../core/store.ts";
+import { fsFailure, pathExists, writeFileAtomic } from "../core/store.ts";
 import { ConfigError, SepError } from "../errors.ts";
 import {
   appendItem, insertMember, type JsonArray, type JsonNode, type JsonObject, JsonSyntaxError, jsonValue, memberOf,
@@ -372,7 +372,7 @@ function _write(path: string, text: string, readText: string | undefined, scope:
   let mode = scope === "project" ? 0o644 : 0o600;
   if (readText !== undefined) {
     mode = _unchangedMode(path, readText);
-  } else if (_exists(path)) {
+  } else if (pathExists(path)) {
     throw new SepError("E_PROJECT_FILE", `${path} appeared while sep was writing it; nothing was changed`, { hint: "run this again" });
   }
   writeFileAtomic(path, text, { errorCode: "E_PROJECT_FILE" });
@@ -413,11 +413,3 @@ function _unlinkUnchanged(path: string, readText: string): void {
   }
 }
 
-function _exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

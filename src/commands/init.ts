@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { defineCommand } from "citty";
 import { CONFIG_KEYS } from "../config.ts";
 import { DOTENV_FILE, findProjectRoot } from "../core/paths.ts";
-import { ensurePrivateDir, fsFailure, writeFileAtomic } from "../core/store.ts";
+import { ensurePrivateDir, fsFailure, pathExists, writeFileAtomic } from "../core/store.ts";
 import { logger } from "../logger.ts";
 import { writeStdout } from "../output.ts";
 
@@ -101,9 +101,9 @@ export interface InitResult {
  */
 export function initProject(options: { root: string; ci?: boolean; force?: boolean }): InitResult {
   const { root, ci = false, force = false } = options;
-  const dirs = STATE_DIRS.map((name) => join(root, name)).map((path) => ({ path, existed: _exists(path) }));
+  const dirs = STATE_DIRS.map((name) => join(root, name)).map((path) => ({ path, existed: pathExists(path) }));
   const dotenvPath = join(root, DOTENV_FILE);
-  const dotenvExisted = _exists(dotenvPath);
+  const dotenvExisted = pathExists(dotenvPath);
   const keepDotenv = dotenvExisted && !force;
   // A second `init --ci` finds the file the first one wrote: nothing was skipped then.
   const ciValuesSkipped = keepDotenv && ci && _readText(dotenvPath) !== renderDotenv(true);
@@ -192,15 +192,6 @@ function _writeProjectFile(path: string, text: string): void {
   }
 }
 
-/** lstat-based, so a dangling symlink counts as existing (ensurePrivateDir then refuses it). */
-function _exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Where CI downloads the installer: the latest release's install.sh (it installs the matching

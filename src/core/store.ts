@@ -128,6 +128,16 @@ export function readJson<T>(path: string): T | undefined {
   }
 }
 
+/** Is there anything at path, a dangling symlink included (lstat: a link is never followed)? */
+export function pathExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function unlinkSafe(path: string): void {
   try {
     unlinkSync(path);

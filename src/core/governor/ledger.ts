@@ -14,7 +14,7 @@ import { JOB_MARKER } from "../executor.ts";
 import { machineStateDir } from "../paths.ts";
 import { findByMarker, isAlive, killTree, processesInGroup, processStartTime } from "../proc/index.ts";
 import { ensurePrivateDir, unlinkSafe } from "../store.ts";
-import { lockBlocking, openLockFile, releaseLockFile, tryLock } from "../turn/flock.ts";
+import { lockBlocking, openLockFile, openLockProbe, releaseLockFile, tryLock, tryLockShared } from "../turn/flock.ts";
 import { highestNumber } from "../turn/numbering.ts";
 import { governorDir, type ReservationSource } from "./profiles.ts";
 
@@ -306,12 +306,12 @@ function _names(dir: string): string[] {
 function _probe(path: string): { fd: number; dead: boolean } | undefined {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openLockProbe(path);
   } catch {
     return undefined;
   }
   try {
-    return { fd, dead: tryLock(fd, path) };
+    return { fd, dead: tryLockShared(fd, path) };
   } catch (error) {
     closeSync(fd);
     throw error;

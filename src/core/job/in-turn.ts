@@ -109,7 +109,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
         ? await passMachineGate(prepared, {
             waitTimeoutMs: options.waitTimeoutMs === undefined ? undefined : Math.max(0, options.waitTimeoutMs - (Date.now() - waitStartedAt)),
             signal: waitSignal,
-            replan: waited,
+            waited,
             onWaiting: (info) => options.reporter?.admissionWaiting?.(info, job.name),
           })
         : undefined;

@@ -10,6 +10,7 @@ import {
   type Budget,
   type GateWaitingInfo,
   ledgerEtas,
+  type MachineMemory,
   planReservation,
   readLedger,
   readMachineMemory,
@@ -42,6 +43,8 @@ export interface PreparedGate {
   projectRoot: string;
   /** the scope's lock dir, recorded in the ledger so `sep top` finds the turn's waiters */
   lockDir: string;
+  /** the machine's memory as read for the budget: the gate's first decision when the turn came at once */
+  memory: MachineMemory;
   /** the reservation read again (the profile may have learned from a run that ended meanwhile) */
   replan(): ReservationPlan;
 }
@@ -53,7 +56,8 @@ export interface PreparedGate {
  */
 export function prepareMachineGate(options: MachineGateOptions): PreparedGate | undefined {
   if (options.config.memoryBudgetMb === 0) return undefined; // the governor is off: nothing to read
-  const budget = resolveBudget(options.config, readMachineMemory());
+  const memory = readMachineMemory();
+  const budget = resolveBudget(options.config, memory);
   if (budget.budgetBytes <= 0) return undefined;
   const { job } = options;
   const replan = () =>
@@ -66,7 +70,7 @@ export function prepareMachineGate(options: MachineGateOptions): PreparedGate | 
       budgetBytes: budget.budgetBytes,
       onWarning: notice.warn,
     });
-  return { budget, plan: replan(), job, projectRoot: options.config.root, lockDir: options.config.lockDir, replan };
+  return { budget, plan: replan(), job, projectRoot: options.config.root, lockDir: options.config.lockDir, memory, replan };
 }
 
 export interface PassGateOptions {
@@ -75,8 +79,11 @@ export interface PassGateOptions {
   signal: AbortSignal;
   /** told once when the job cannot be admitted at once, with when it is expected to be (null: not known) */
   onWaiting?(info: GateWaitingInfo & { startsInMs: number | null }): void;
-  /** the job waited for its turn: read its reservation again (a run of the same command may have ended meanwhile) */
-  replan?: boolean;
+  /**
+   * The job waited for its turn: its reservation and the machine's memory are read again (a run of
+   * the same command may have ended meanwhile). Otherwise the readings taken a moment ago serve.
+   */
+  waited?: boolean;
 }
 
 /**
@@ -85,13 +92,22 @@ export interface PassGateOptions {
  */
 export async function passMachineGate(prepared: PreparedGate, options: PassGateOptions): Promise<GatePass> {
   const { budget, job, projectRoot, lockDir } = prepared;
-  const plan = options.replan ? prepared.replan() : prepared.plan;
+  const plan = options.waited ? prepared.replan() : prepared.plan;
+  // One reading of the machine's memory serves the budget and the first decision of a job whose
+  // turn came at once (the common case); every later decision, and the pressure loop, reads afresh.
+  let snapshot: MachineMemory | undefined = options.waited ? undefined : prepared.memory;
+  const readMemory = (): MachineMemory => {
+    const memory = snapshot ?? readMachineMemory();
+    snapshot = undefined;
+    return memory;
+  };
   const admission = await admit({
     budget,
     reservation: plan.reservation,
     job: { id: job.id, projectRoot, lockDir, argv: job.argv, cwd: job.cwd },
     waitTimeoutMs: options.waitTimeoutMs,
     signal: options.signal,
+    readMemory,
     onWaiting: options.onWaiting && ((info) => options.onWaiting?.({ ...info, startsInMs: gateEta(job) })),
     onWarning: notice.warn,
     onPressure: ({ action, why }) => notice.info(`${job.name}: ${action === "pause" ? "paused" : "resumed"} (${why})`),

@@ -30,12 +30,17 @@ export function openLockFile(path: string, create = true): number {
 }
 
 /**
- * Open an existing lock file to probe it (tryLock, then close): read-only, never created, never
+ * Open an existing lock file to probe it (tryLockShared, then close): read-only, never created, never
  * through a symlink. A read-only close wakes no one watching for owners letting go (turn/waker.ts).
  */
 export function openLockProbe(path: string): number {
   // O_NONBLOCK: a FIFO planted under a ticket's name must not hang the open.
   return openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+}
+
+/** An exclusive flock on an open fd without waiting: true when taken, false when someone holds it. */
+export function tryLock(fd: number, path: string): boolean {
+  return _tryFlock(fd, path, LOCK_EX);
 }
 
 /**
@@ -45,20 +50,13 @@ export function openLockProbe(path: string): number {
  * with POSIX locks (NFS).
  */
 export function tryLockShared(fd: number, path: string): boolean {
-  const lib = lockSymbols();
-  for (;;) {
-    if (lib.flock(fd, LOCK_SH | LOCK_NB) === 0) return true;
-    const code = errno();
-    if (code === EWOULDBLOCK) return false;
-    if (code !== EINTR) throw new SepError("E_LOCK", `flock failed on ${path} (errno ${code})`);
-  }
+  return _tryFlock(fd, path, LOCK_SH);
 }
 
-/** An exclusive flock on an open fd without waiting: true when taken, false when someone holds it. */
-export function tryLock(fd: number, path: string): boolean {
+function _tryFlock(fd: number, path: string, mode: number): boolean {
   const lib = lockSymbols();
   for (;;) {
-    if (lib.flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+    if (lib.flock(fd, mode | LOCK_NB) === 0) return true;
     const code = errno();
     if (code === EWOULDBLOCK) return false;
     if (code !== EINTR) throw new SepError("E_LOCK", `flock failed on ${path} (errno ${code})`);

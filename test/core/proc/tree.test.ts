@@ -90,7 +90,7 @@ describe.if(linux)("reading processes", () => {
 });
 
 describe.if(linux)("watching a tree between polls", () => {
-  test("a child and grandchild forked after the first look are found, and an unrelated fork changes nothing", async () => {
+  test("a child and grandchild forked after the first look are found, and an unrelated fork is not counted", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sep-tree-watch-"));
     try {
       const go = join(dir, "go");

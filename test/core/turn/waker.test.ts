@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Waker } from "../../../src/core/turn/waker.ts";
+
+const linux = process.platform === "linux";
+const dirs: string[] = [];
+const wakers: Waker[] = [];
+
+afterEach(() => {
+  for (const waker of wakers.splice(0)) waker.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function scratch(): string {
+  const dir = mkdtempSync(join(tmpdir(), "sep-waker-"));
+  dirs.push(dir);
+  return dir;
+}
+
+function waker(options: ConstructorParameters<typeof Waker>[0]): Waker {
+  const made = new Waker(options);
+  wakers.push(made);
+  return made;
+}
+
+/** Run `sh -c script` in another process and wait for it: the events come from someone else. */
+async function elsewhere(script: string): Promise<void> {
+  const proc = Bun.spawn(["sh", "-c", script], { stdout: "ignore", stderr: "inherit" });
+  expect(await proc.exited).toBe(0);
+}
+
+describe.if(linux)("Waker: the kernel's events end a sleep long before its time", () => {
+  test("closeOf: another process closing the lock file (its holder letting go) wakes the sleeper", async () => {
+    const dir = scratch();
+    const lock = join(dir, "0.lock");
+    writeFileSync(lock, "");
+    const w = waker({ closeOf: [lock] });
+    expect(w.watchesKernel).toBe(true);
+    const sleeping = w.sleep(30_000);
+    await elsewhere(`exec 3<>'${lock}'; exec 3>&-`);
+    expect(await sleeping).toBe(true);
+  });
+
+  test("goneIn: a ticket removed, or closed by a writer that owned it, wakes; a read-only look and a new ticket do not", async () => {
+    const dir = scratch();
+    const tickets = join(dir, "tickets");
+    mkdirSync(tickets);
+    const ticket = join(tickets, "000000000001.json");
+    writeFileSync(ticket, "{}");
+    const w = waker({ goneIn: [tickets] });
+    expect(w.watchesKernel).toBe(true);
+
+    // A probe opens read-only and closes; a newcomer creates its ticket and keeps it open: no wake.
+    const keep = openSync(join(tickets, "000000000002.json"), "w");
+    await elsewhere(`cat '${ticket}' >/dev/null`);
+    expect(await w.sleep(300)).toBe(false);
+
+    // The owner of ticket 2 goes away (its write fd closed, as at its death): wake.
+    const owner = w.sleep(30_000);
+    closeSync(keep);
+    expect(await owner).toBe(true);
+
+    // Ticket 1 is removed (its waiter got its turn): wake.
+    const removed = w.sleep(30_000);
+    unlinkSync(ticket);
+    expect(await removed).toBe(true);
+  });
+
+  test("after close() nothing wakes it any more, and the sleep runs out", async () => {
+    const dir = scratch();
+    const lock = join(dir, "0.lock");
+    writeFileSync(lock, "");
+    const w = new Waker({ closeOf: [lock] });
+    w.close();
+    const sleeping = w.sleep(200);
+    await elsewhere(`exec 3<>'${lock}'; exec 3>&-`);
+    expect(await sleeping).toBe(false);
+  });
+});
