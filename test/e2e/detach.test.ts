@@ -70,6 +70,22 @@ async function treeLeader(dir: string): Promise<number> {
   return leader;
 }
 
+/**
+ * A TREE_JOB started with --detach-after 1 in a fresh project: the foreground has exited 75, the
+ * tree is complete, and the background sep that owns the run (killed after the test) is named.
+ */
+async function detachedTree() {
+  const dir = detachProject();
+  const env = isolatedEnv();
+  const foreground = await runSep(["--detach-after", "1", "--", ...TREE_JOB], { cwd: dir, env });
+  expect(foreground.exitCode).toBe(75);
+  const leader = await treeLeader(dir);
+  const { runId, run, job } = onlyRun(join(dir, "logs"));
+  const owner = run.owner.pid as number;
+  killLater(owner);
+  return { dir, env, foreground, leader, runId, run, job, owner };
+}
+
 /** Live (not zombie) pids whose /proc/PID/stat fields pass `keep` (fields from the state on: state, ppid, pgrp, ...). */
 function _liveProcesses(keep: (fields: string[]) => boolean): number[] {
   const pids: number[] = [];
@@ -260,14 +276,7 @@ test("Ctrl-C to the foreground before the deadline: exit 130, run cancelled, not
 }, 40_000);
 
 test("after the detach, `sep run cancel` kills the tree and records the run cancelled; `sep wait` then exits 143", async () => {
-  const dir = detachProject();
-  const env = isolatedEnv();
-  const foreground = await runSep(["--detach-after", "1", "--", ...TREE_JOB], { cwd: dir, env });
-  expect(foreground.exitCode).toBe(75);
-  const leader = await treeLeader(dir);
-  const { runId, run, job } = onlyRun(join(dir, "logs"));
-  const owner = run.owner.pid as number;
-  killLater(owner);
+  const { dir, env, foreground, leader, runId, job, owner } = await detachedTree();
   expect(isAlive(owner)).toBe(true);
   expect(jobLeft(job.id, leader).length).toBe(7);
 
@@ -426,14 +435,7 @@ test("detachAfter auto: 100 s under CLAUDECODE=1, off without; a bad SEP_DETACH_
 }, 40_000);
 
 test("a background sep killed by SIGKILL: `sep wait` ends (the run reads cancelled) and the next sep kills the tree it left", async () => {
-  const dir = detachProject();
-  const env = isolatedEnv();
-  const foreground = await runSep(["--detach-after", "1", "--", ...TREE_JOB], { cwd: dir, env });
-  expect(foreground.exitCode).toBe(75);
-  const leader = await treeLeader(dir);
-  const { runId, run, job } = onlyRun(join(dir, "logs"));
-  const owner = run.owner.pid as number;
-  killLater(owner);
+  const { dir, env, leader, runId, job, owner } = await detachedTree();
   process.kill(owner, "SIGKILL");
   await waitFor(() => !isAlive(owner), { what: "the background sep to die" });
 
