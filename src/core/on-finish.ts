@@ -9,7 +9,7 @@ import { terminateTree } from "./proc/index.ts";
 import type { RunRecord } from "./records/types.ts";
 
 /** How long the on-finish command may take; then its process group is stopped (TERM, then KILL). */
-export const ON_FINISH_TIMEOUT_MS = 10_000;
+const ON_FINISH_TIMEOUT_MS = 10_000;
 /** Between the TERM and the KILL when it is stopped. */
 const STOP_GRACE_MS = 1000;
 
@@ -26,7 +26,7 @@ const MAX_TITLE_CHARS = 4096;
  * The variables the command gets on top of sep's environment. The run's own words (its title, from
  * the command's argv) reach the command only as data: in a variable, and in the record on stdin.
  */
-export function onFinishEnv(run: RunRecord): Record<string, string> {
+function onFinishEnv(run: RunRecord): Record<string, string> {
   return {
     SEP_RUN_ID: run.id,
     SEP_RUN_STATUS: run.status,

@@ -10,7 +10,7 @@ import { renderFrame, whyText } from "./render.ts";
 import { frameText, Screen } from "./terminal.ts";
 
 /** The fastest redraw: refreshes and resizes together draw at most 4 times a second. */
-export const MIN_DRAW_MS = 250;
+const MIN_DRAW_MS = 250;
 /** In raw mode Ctrl-C is a key (0x03), not a signal. */
 const QUIT_KEYS = new Set(["q", "Q", "\x03"]);
 
@@ -117,7 +117,7 @@ export async function streamJson(viewer: MachineViewer, intervalMs: number): Pro
 }
 
 /** The view as `--json` gives it: the view's fields, and for each job its worded reason and its peak of the last minute. */
-export function viewJson(view: MachineView, history: MemoryHistory) {
+function viewJson(view: MachineView, history: MemoryHistory) {
   return {
     ...view,
     jobs: view.jobs.map(({ key, ...job }) => ({ ...job, why: whyText({ key, ...job }) ?? null, recentPeakBytes: history.peak(key) })),

@@ -3,7 +3,7 @@
 // table gives its spare columns to the project, then the command, then the last minute's sparkline,
 // and drops its least needed columns first when the terminal is narrow.
 import { basename } from "node:path";
-import { describeWait, gateWaitReason } from "../commands/present.ts";
+import { describeWait, etaCell, gateWaitReason } from "../commands/present.ts";
 import type { MachineView, ViewJob } from "../core/governor/view.ts";
 import { fitWidth, formatBytes, formatDuration, padWidth, textWidth } from "../format.ts";
 import { HISTORY_WINDOW_MS, type MemoryHistory, type Sample } from "./history.ts";
@@ -158,7 +158,7 @@ function _table(view: MachineView, history: MemoryHistory, options: FrameOptions
  * narrowest forms fit, then the spare columns go to the project, the command and the sparkline,
  * each up to what it wants.
  */
-export function layout(columns: readonly Column[], width: number): Map<string, number> {
+function layout(columns: readonly Column[], width: number): Map<string, number> {
   const kept = [...columns];
   const need = () => kept.reduce((sum, column) => sum + column.min, 0) + 2 * (kept.length - 1);
   for (const name of DROP_ORDER) {
@@ -179,7 +179,7 @@ export function layout(columns: readonly Column[], width: number): Map<string, n
 }
 
 /** `████···· 120 MB`: the job's memory against its reservation (or the machine's memory without one); `!` past it. */
-export function jobMemoryCell(job: ViewJob, view: Pick<MachineView, "totalBytes">): string {
+function jobMemoryCell(job: ViewJob, view: Pick<MachineView, "totalBytes">): string {
   if (job.state === "waiting") return "-";
   const whole = job.reservationBytes ?? view.totalBytes;
   const over = job.reservationBytes !== null && job.memoryBytes > job.reservationBytes;
@@ -212,15 +212,10 @@ export function sparkline(samples: readonly Sample[], cells: number, nowMs: numb
   return out;
 }
 
-/** `about 42 s left`, `about 5 min left`; `over (usually 42s)` past the usual time; blank when unknown. */
+/** The ETA in the words `sep status` and `queue status` use (etaCell); blank when nothing is known. */
 export function etaText(job: Pick<ViewJob, "etaMs" | "expectedDurationMs">): string {
-  if (job.etaMs === null) return "";
-  if (job.etaMs <= 0) return `over (usually ${formatDuration(job.expectedDurationMs)})`;
-  const seconds = Math.ceil(job.etaMs / 1000);
-  if (seconds < 90) return `about ${seconds} s left`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 90) return `about ${minutes} min left`;
-  return `about ${Math.round(minutes / 60)} h left`;
+  if (job.expectedDurationMs === null) return "";
+  return etaCell({ expectedMs: job.expectedDurationMs, leftMs: job.etaMs !== null && job.etaMs > 0 ? job.etaMs : null });
 }
 
 /** Why a job is not running: what it waits for, in the words sep uses when it starts waiting; or that it is paused. */

@@ -6,9 +6,9 @@ import { writeAll } from "../core/fd.ts";
 
 const ESC = "\x1b[";
 /** the alternate screen buffer (the shell's screen comes back untouched on leaving), cursor hidden */
-export const ENTER_SCREEN = `${ESC}?1049h${ESC}?25l${ESC}H${ESC}2J`;
+const ENTER_SCREEN = `${ESC}?1049h${ESC}?25l${ESC}H${ESC}2J`;
 /** cursor shown, alternate screen left */
-export const LEAVE_SCREEN = `${ESC}?25h${ESC}?1049l`;
+const LEAVE_SCREEN = `${ESC}?25h${ESC}?1049l`;
 
 /**
  * One frame as the text to write: home, the lines (at most `rows`, each at most `columns` wide),

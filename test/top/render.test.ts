@@ -49,11 +49,11 @@ describe("sparkline", () => {
 describe("etaText", () => {
   test.each([
     { etaMs: null, expectedDurationMs: null, text: "" },
-    { etaMs: 42_000, expectedDurationMs: 60_000, text: "about 42 s left" },
-    { etaMs: 41_200, expectedDurationMs: 60_000, text: "about 42 s left" },
+    { etaMs: 42_000, expectedDurationMs: 60_000, text: "about 40 s left" },
     { etaMs: 300_000, expectedDurationMs: 600_000, text: "about 5 min left" },
     { etaMs: 7_200_000, expectedDurationMs: 9_000_000, text: "about 2 h left" },
-    { etaMs: 0, expectedDurationMs: 42_000, text: "over (usually 42s)" },
+    // past its usual time: the words of `sep status` and `queue status`
+    { etaMs: 0, expectedDurationMs: 120_000, text: "longer than usual (about 2 min)" },
   ])("$etaMs ms left of $expectedDurationMs → '$text'", ({ etaMs, expectedDurationMs, text }) => {
     expect(etaText({ etaMs, expectedDurationMs })).toBe(text);
   });
@@ -138,7 +138,7 @@ describe("renderFrame", () => {
     expect(row).toStartWith("running  project  pytest -x tests");
     expect(row).toContain("████····  250 MB"); // 250 of its 500 MB reservation
     expect(row).toContain("500 MB");
-    expect(row).toEndWith("30s  about 42 s left");
+    expect(row).toEndWith("30s  about 40 s left"); // the wording of `sep status` (formatAbout)
     expect(row.slice(header.indexOf("LAST MINUTE"), header.indexOf("RESERVED")).trimEnd()).toMatch(/▂+▅+█$/);
     expect(lines[7]).toStartWith("paused   project  cargo test");
     expect(lines[8]).toBe("         ↳ paused by the governor while memory is short: it resumes when memory allows, or once it is the oldest job");

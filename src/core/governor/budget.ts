@@ -36,6 +36,8 @@ export interface Budget {
   reserveBytes: number;
   totalBytes: number;
   cgroupLimitBytes: number | null;
+  /** the memory the budget is cut from: MemTotal, or the cgroup limit when that is lower */
+  memoryBytes: number;
   /** memory free right now (see availableBytes) */
   availableBytes: number;
   /** a short sentence saying where the budget came from: `auto: cgroup limit 4.0 GB − reserve 512 MB` */
@@ -194,6 +196,7 @@ export function computeBudget(settings: { budgetMb: "auto" | number; reserveMb: 
     reserveBytes,
     totalBytes: memory.totalBytes,
     cgroupLimitBytes: memory.cgroupLimitBytes,
+    memoryBytes,
     availableBytes: availableBytes(memory),
     why,
   };

@@ -10,7 +10,7 @@ import { findProjectRoot } from "../paths.ts";
 import { descendants, isSameProcess, treeMemory } from "../proc/index.ts";
 import { type Holder, listHolders } from "../turn/slots.ts";
 import { readWaiting } from "../turn/tickets.ts";
-import { availableBytes, type MachineMemory, readMachineMemory, resolveBudget } from "./budget.ts";
+import { type MachineMemory, readMachineMemory, resolveBudget } from "./budget.ts";
 import { decideAdmission, DEFAULT_TIMING, type GateCandidate, type GateWaitingInfo } from "./gate.ts";
 import { type LedgerEntry, readLedger } from "./ledger.ts";
 import { etaReader } from "./eta.ts";
@@ -135,7 +135,7 @@ export class MachineViewer {
       holders: listHolders(lockDir).filter((holder) => _showableHolder(holder) && isSameProcess(holder.pid, holder.pidStartTime)),
       waiting: readWaiting(lockDir, { prune: false }).filter(_showableHolder),
     }));
-    const ledger: LedgerLook = { entries, memory: jobMemory(entries), availableBytes: availableBytes(memory), reserveBytes: budget.reserveBytes, holders: new Map() };
+    const ledger: LedgerLook = { entries, memory: jobMemory(entries), availableBytes: budget.availableBytes, reserveBytes: budget.reserveBytes, holders: new Map() };
     for (const turn of turns) for (const holder of turn.holders) ledger.holders.set(_key(holder.pid, holder.jobId), holder);
 
     const jobs = entries.map((entry) => this.ledgerJob(entry, ledger, nowMs));
@@ -150,7 +150,7 @@ export class MachineViewer {
       budgetBytes: budget.budgetBytes,
       reserveBytes: budget.reserveBytes,
       availableBytes: ledger.availableBytes,
-      totalBytes: budget.cgroupLimitBytes !== null && budget.cgroupLimitBytes < budget.totalBytes ? budget.cgroupLimitBytes : budget.totalBytes,
+      totalBytes: budget.memoryBytes,
       why: budget.why,
       reservedBytes: admitted.reduce((sum, job) => sum + (job.reservationBytes ?? 0), 0),
       jobsMemoryBytes: admitted.reduce((sum, job) => sum + job.memoryBytes, 0),
@@ -206,9 +206,11 @@ export class MachineViewer {
       if (seen.has(key)) continue;
       seen.add(key);
       const base = _holderBase(holder, key);
+      // A turn holder says where its project's records are: the ETA's fallback when no profile knows the command.
+      const eta = { ...base, logDir: holder.logDir };
       const startedAt = _time(holder.startedAt) ?? _time(holder.createdAt) ?? new Date(nowMs).toISOString();
       const memoryBytes = treeMemory(descendants(holder.pid), 0).rssBytes;
-      jobs.push({ ...base, state: "running", reservationBytes: null, reservationSource: null, since: startedAt, memoryBytes, ...this.timing(base, startedAt, 0, nowMs), wait: null });
+      jobs.push({ ...base, state: "running", reservationBytes: null, reservationSource: null, since: startedAt, memoryBytes, ...this.timing(eta, startedAt, 0, nowMs), wait: null });
     }
     // Who holds the turn: its holders, and the ledger's jobs of this scope (a job at the gate holds
     // its turn before its sep writes the slot's record).
@@ -229,7 +231,7 @@ export class MachineViewer {
   }
 
   /** Elapsed time and ETA of a started job; paused time does not bring it closer to its end. */
-  private timing(job: Pick<ViewJob, "key" | "projectRoot" | "argv" | "cwd">, startedAt: string, pausedForMs: number, nowMs: number) {
+  private timing(job: Pick<ViewJob, "key" | "projectRoot" | "argv" | "cwd"> & { logDir?: string }, startedAt: string, pausedForMs: number, nowMs: number) {
     const elapsedMs = _since(startedAt, nowMs);
     let usual = this.usual.get(job.key);
     if (usual === undefined) {
@@ -241,7 +243,7 @@ export class MachineViewer {
   }
 
   /** How long the command usually takes: the one place an ETA's figure comes from. */
-  private usualDurationMs(job: Pick<ViewJob, "projectRoot" | "argv" | "cwd">): number | undefined {
+  private usualDurationMs(job: Pick<ViewJob, "projectRoot" | "argv" | "cwd"> & { logDir?: string }): number | undefined {
     return etaReader({ stateDir: this.options.stateDir }).expectedDurationMs(job) ?? undefined;
   }
 }
@@ -251,7 +253,7 @@ function _key(pid: number, jobId: string): string {
 }
 
 function _holderBase(holder: Holder, key: string) {
-  return { key, id: holder.jobId, pid: holder.pid, projectRoot: findProjectRoot(holder.cwd), name: holder.name, argv: holder.argv, cwd: holder.cwd };
+  return { key, id: holder.jobId, pid: holder.pid, projectRoot: holder.projectRoot ?? findProjectRoot(holder.cwd), name: holder.name, argv: holder.argv, cwd: holder.cwd };
 }
 
 /** Is the job one of this turn's scope: a holder of it, or a ledger job that recorded it as its lock dir. */

@@ -57,7 +57,7 @@ export class MemoryWatch {
   exceeded: MemoryExceeded | undefined;
   lastSample: MemorySample | undefined;
   samples = 0;
-  /** every sample's treeBytes over time, downsampled as it goes (the job record's memorySamples) */
+  /** every sample's treeBytes over time, downsampled as it goes (the job record's memorySamples); new at each start() */
   series = new SampleSeries();
   /** the last error a poll swallowed (polls never throw), for diagnostics */
   lastError: unknown;

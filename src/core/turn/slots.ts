@@ -1,7 +1,6 @@
 // Slots: `slots` kernel-locked places per scope. A holder records who it is (and, once spawned, its
 // job's process group) in its slot file, so after a crash the next holder finds what was left.
 import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { lockLayout } from "../paths.ts";
 import { readJson, unlinkSafe, writeJsonAtomic } from "../store.ts";
 import { closeFd, tryLockFile } from "./flock.ts";
@@ -53,14 +52,15 @@ export function readHolders(lockDir: string, slots: number): Holder[] {
  * included (check liveness with the pid and its start time).
  */
 export function listHolders(lockDir: string): Holder[] {
+  const layout = lockLayout(lockDir);
   let names: string[];
   try {
-    names = readdirSync(lockLayout(lockDir).slotsDir);
+    names = readdirSync(layout.slotsDir);
   } catch {
     return [];
   }
   const slots = names.flatMap((name) => (/^\d+\.json$/.test(name) ? [Number.parseInt(name, 10)] : [])).sort((a, b) => a - b);
-  return slots.flatMap((slot) => readJson<Holder>(join(lockLayout(lockDir).slotsDir, `${slot}.json`)) ?? []);
+  return slots.flatMap((slot) => readJson<Holder>(layout.slotHolder(slot)) ?? []);
 }
 
 /**
