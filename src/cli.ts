@@ -28,6 +28,8 @@ async function cli(raw: string[]): Promise<number> {
 
   // The logger is where the core's notices are worded: loaded before anything can emit one.
   await import("./logger.ts");
+  // One job waits at a time here, with nothing else to do meanwhile: its waits may sleep in the kernel.
+  (await import("./core/turn/waker.ts")).letWaitsBlock();
   const { main, subCommands } = await import("./main.ts");
   const words = legacySpelling(head);
   const first = words[0];

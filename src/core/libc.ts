@@ -18,6 +18,7 @@ const linuxSymbols = {
   prctl: { args: [T.i32, T.u64, T.u64, T.u64, T.u64], returns: T.i32 },
   inotify_init1: { args: [T.i32], returns: T.i32 },
   inotify_add_watch: { args: [T.i32, T.cstring, T.u32], returns: T.i32 },
+  poll: { args: [T.ptr, T.u64, T.i32], returns: T.i32 },
 } as const;
 
 // glibc, musl (Alpine) and macOS name their C library differently; try each.
@@ -65,6 +66,7 @@ export function errno(): number {
 export const LOCK_SH = 1;
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
+export const LOCK_UN = 8;
 export const EWOULDBLOCK = constants.errno.EWOULDBLOCK;
 export const EINTR = constants.errno.EINTR;
 const PR_SET_CHILD_SUBREAPER = 36;
@@ -86,10 +88,16 @@ function linuxLibc() {
   return _linux;
 }
 
-/** inotify(7) events: a file opened for writing (or for reading only) was closed; an entry was deleted. */
+/** inotify(7) events: a file opened for writing (or for reading only) was closed; an entry was deleted… */
 export const IN_CLOSE_WRITE = 0x8;
 export const IN_CLOSE_NOWRITE = 0x10;
 export const IN_DELETE = 0x200;
+/** …an entry was created, renamed out of the directory, renamed into it. */
+export const IN_CREATE = 0x100;
+export const IN_MOVED_FROM = 0x40;
+export const IN_MOVED_TO = 0x80;
+/** …a file was written to. */
+export const IN_MODIFY = 0x2;
 // inotify is Linux-only, and these two are its O_NONBLOCK and O_CLOEXEC on every Linux architecture
 // Bun runs on (x64, arm64); the runtime's os.constants has no inotify flags to take them from.
 const IN_NONBLOCK = 0o4000;
@@ -113,6 +121,27 @@ export function inotifyWatch(watches: ReadonlyArray<{ path: string; events: numb
   }
   return fd;
 }
+
+const POLLIN = 0x1;
+
+/**
+ * Block this thread until fd is readable, up to timeoutMs: poll(2) on the calling thread, so the
+ * event loop stands still meanwhile. A signal with a handler (Bun's, for process.on) ends the
+ * block at once with "interrupted": the kernel hands a process's signal to its main thread when
+ * that thread does not block it, and poll is never restarted after a handler. The handler itself
+ * runs once the caller yields to the event loop. null where poll cannot be called (not Linux, no FFI).
+ */
+export function pollReadable(fd: number, timeoutMs: number): "ready" | "timeout" | "interrupted" | null {
+  const lib = linuxLibc();
+  if (!lib) return null;
+  _pollFd[0] = fd;
+  _pollFd[1] = POLLIN; // events (short), revents (short) = 0
+  const n = lib.poll(_pollFd, 1, Math.max(0, Math.floor(timeoutMs)));
+  if (n > 0) return "ready";
+  if (n === 0) return "timeout";
+  return errno() === EINTR ? "interrupted" : null;
+}
+const _pollFd = new Int32Array(2);
 
 /**
  * Reap one specific zombie child. Never waitpid(-1): that would steal the exit status of the

@@ -109,6 +109,8 @@ export interface AdmitOptions {
   waitTimeoutMs?: number;
   /** aborting ends the wait with WaitAbortedError */
   signal?: AbortSignal;
+  /** when `signal` aborts by itself, if known (epoch ms; a pipeline's time limit): a wait that blocks ends by then */
+  abortAt?: number;
   /** called once, when the job cannot be admitted at once */
   onWaiting?(info: GateWaitingInfo): void;
   /** ledger clean-ups and ignored files, for the log */
@@ -267,7 +269,7 @@ export async function admit(options: AdmitOptions): Promise<Admission> {
   if (decision.admit) return _admission(ledger, own, options, timing, readMemory, 0);
 
   let announced = false;
-  const waker = new Waker({ dirs: [ledger.layout.dir], signal: options.signal });
+  const waker = new Waker({ changesIn: [ledger.layout.dir], signal: options.signal, abortAt: options.abortAt });
   try {
     for (;;) {
       if (!announced) {

@@ -4,7 +4,7 @@
 // SIGKILL, so there is never a stale lock to guess about.
 import { closeSync, constants, openSync } from "node:fs";
 import { SepError } from "../../errors.ts";
-import { EINTR, errno, EWOULDBLOCK, libc, LOCK_EX, LOCK_NB, LOCK_SH } from "../libc.ts";
+import { EINTR, errno, EWOULDBLOCK, libc, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from "../libc.ts";
 import { fsFailure } from "../store.ts";
 
 function lockSymbols() {
@@ -86,7 +86,12 @@ export function tryLockFile(path: string): number | undefined {
   return undefined;
 }
 
+/**
+ * Let go of a lock, then close its fd. Unlocked first, the lock is free by the time the close
+ * wakes a waiter watching for it (turn/waker.ts): its first try succeeds.
+ */
 export function releaseLockFile(fd: number): void {
+  libc()?.flock(fd, LOCK_UN);
   closeFd(fd);
 }
 

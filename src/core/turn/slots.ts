@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { lockLayout } from "../paths.ts";
 import { readJson, unlinkSafe, writeJsonAtomic } from "../store.ts";
-import { closeFd, tryLockFile } from "./flock.ts";
+import { closeFd, releaseLockFile, tryLockFile } from "./flock.ts";
 
 /** Who holds (or waits for) a turn; stored in ticket and slot files for status and cleanup. */
 export interface Holder {
@@ -98,7 +98,7 @@ export function takeSlot(layout: ReturnType<typeof lockLayout>, slot: number, fd
       if (released) return;
       released = true;
       unlinkSafe(holderPath);
-      closeFd(fd);
+      releaseLockFile(fd);
     },
   };
 }

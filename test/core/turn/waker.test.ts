@@ -78,4 +78,90 @@ describe.if(linux)("Waker: the kernel's events end a sleep long before its time"
     await elsewhere(`exec 3<>'${lock}'; exec 3>&-`);
     expect(await sleeping).toBe(false);
   });
+
+  test("changesIn: an entry renamed in or deleted, or written, wakes; a read does not", async () => {
+    const dir = scratch();
+    const entry = join(dir, "000000000001.json");
+    writeFileSync(entry, "{}");
+    const w = waker({ changesIn: [dir] });
+    expect(w.watchesKernel).toBe(true);
+    await elsewhere(`cat '${entry}' >/dev/null`);
+    expect(await w.sleep(300)).toBe(false);
+    const renamed = w.sleep(30_000);
+    await elsewhere(`printf '{}' > '${dir}/.tmp' && mv '${dir}/.tmp' '${dir}/000000000002.json'`);
+    expect(await renamed).toBe(true);
+    const deleted = w.sleep(30_000);
+    unlinkSync(entry);
+    expect(await deleted).toBe(true);
+  });
+});
+
+// A sleep that blocks the thread (as sep's CLI lets its waits do): the event loop stands still, so
+// each wake below comes from the kernel: another process's close, a signal, the time given.
+describe.if(linux)("Waker: a sleep that blocks the thread", () => {
+  test("another process closing the lock file ends the block", async () => {
+    const dir = scratch();
+    const lock = join(dir, "0.lock");
+    writeFileSync(lock, "");
+    const w = waker({ closeOf: [lock], block: true });
+    const closer = Bun.spawn(["sh", "-c", `sleep 0.3; exec 3<>'${lock}'; exec 3>&-`]);
+    const started = Date.now();
+    expect(await w.sleep(30_000)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(4000); // well before the block's own end (5 s)
+    await closer.exited;
+  });
+
+  test("a signal ends the block at once; its handler runs and aborts the wait", async () => {
+    const dir = scratch();
+    const lock = join(dir, "0.lock");
+    writeFileSync(lock, "");
+    const controller = new AbortController();
+    let handled = 0;
+    const handler = () => {
+      handled++;
+      controller.abort();
+    };
+    process.on("SIGUSR2", handler);
+    try {
+      const w = waker({ closeOf: [lock], block: true, signal: controller.signal });
+      const sender = Bun.spawn(["sh", "-c", `sleep 0.3; kill -USR2 ${process.pid}`]);
+      const started = Date.now();
+      expect(await w.sleep(30_000)).toBe(true);
+      expect(Date.now() - started).toBeLessThan(4000);
+      expect(handled).toBe(1);
+      expect(controller.signal.aborted).toBe(true);
+      await sender.exited;
+    } finally {
+      process.off("SIGUSR2", handler);
+    }
+  });
+
+  test("abortAt: the block ends by then, so the timer that aborts fires on time", async () => {
+    const dir = scratch();
+    const lock = join(dir, "0.lock");
+    writeFileSync(lock, "");
+    const controller = new AbortController();
+    const abortAt = Date.now() + 300;
+    const timer = setTimeout(() => controller.abort(), 300);
+    try {
+      const w = waker({ closeOf: [lock], block: true, signal: controller.signal, abortAt });
+      const started = Date.now();
+      expect(await w.sleep(30_000)).toBe(true);
+      expect(controller.signal.aborted).toBe(true);
+      // Without abortAt the timer would wait for the block's own end (5 s).
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+
+  test("with nothing happening, the sleep runs its time and says so", async () => {
+    const dir = scratch();
+    const lock = join(dir, "0.lock");
+    writeFileSync(lock, "");
+    const w = waker({ closeOf: [lock], block: true });
+    const started = Date.now();
+    expect(await w.sleep(200)).toBe(false);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+  });
 });
