@@ -2,7 +2,7 @@
 // lock file is closed. Shared by the turn (tickets/slots) and the machine governor's gate.
 import { type FSWatcher, readSync, watch } from "node:fs";
 import { closeFd } from "./flock.ts";
-import { IN_CLOSE_NOWRITE, IN_CLOSE_WRITE, IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, inotifyWatch, pollReadable } from "../libc.ts";
+import { IN_CLOSE_NOWRITE, IN_CLOSE_WRITE, IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, inotifyAdd, inotifyInit, inotifyRemove, inotifyWatch, pollReadable } from "../libc.ts";
 
 export interface WakerOptions {
   /** directories whose entries are watched for any change (fs.watch) */
@@ -49,6 +49,13 @@ const MAX_BLOCK_MS = 5000;
 let _mayBlock = false;
 
 /**
+ * The one inotify fd of the blocking wakers, kept for the process's life: a waker adds its
+ * watches and removes them when it closes. Closing an fd with watches would stall the thread for
+ * milliseconds (libc.ts inotifyRemove), right on the hand-over path. One waker uses it at a time.
+ */
+const _shared: { fd: number | null | undefined; busy: boolean } = { fd: undefined, busy: false };
+
+/**
  * Let waits block the thread (see Waker): for a process that, while it waits, has nothing else to
  * do in its event loop but signals and the timers named by abortAt. sep's CLI is one (one job
  * waits at a time); a process with other work in the same loop (a test, several waits at once)
@@ -74,6 +81,8 @@ export function letWaitsBlock(): void {
 export class Waker {
   private readonly watchers: FSWatcher[] = [];
   private inotifyFd: number | null = null;
+  /** the watches on the shared fd (blocking), removed at close; undefined: inotifyFd is this waker's own */
+  private sharedWatches: number[] | undefined;
   /** the events read in the event loop, when waits may not block */
   private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   private pending = false;
@@ -105,6 +114,17 @@ export class Waker {
   }
 
   private watchKernel(watches: Array<{ path: string; events: number }>, block: boolean): void {
+    if (block && !_shared.busy) {
+      _shared.fd ??= inotifyInit();
+      if (_shared.fd === null) return;
+      _drain(_shared.fd); // what an earlier waker's watches left
+      const wds = inotifyAdd(_shared.fd, watches);
+      if (wds === null) return;
+      _shared.busy = true;
+      this.sharedWatches = wds;
+      this.inotifyFd = _shared.fd;
+      return; // read by blockingSleep
+    }
     const fd = inotifyWatch(watches);
     if (fd === null) return;
     this.inotifyFd = fd;
@@ -156,7 +176,13 @@ export class Waker {
     const reader = this.reader;
     this.reader = undefined;
     reader?.cancel().catch(() => {});
-    if (this.inotifyFd !== null) closeFd(this.inotifyFd);
+    if (this.inotifyFd !== null && this.sharedWatches) {
+      inotifyRemove(this.inotifyFd, this.sharedWatches);
+      _shared.busy = false;
+    } else if (this.inotifyFd !== null) {
+      closeFd(this.inotifyFd);
+    }
+    this.sharedWatches = undefined;
     this.inotifyFd = null;
   }
 

@@ -164,4 +164,26 @@ describe.if(linux)("Waker: a sleep that blocks the thread", () => {
     expect(await w.sleep(200)).toBe(false);
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
   });
+
+  test("blocking wakers one after another share one inotify fd: the next is woken by its own watches only", async () => {
+    const dir = scratch();
+    const first = join(dir, "0.lock");
+    const second = join(dir, "1.lock");
+    writeFileSync(first, "");
+    writeFileSync(second, "");
+    const a = waker({ closeOf: [first], block: true });
+    await elsewhere(`exec 3<>'${first}'; exec 3>&-`);
+    a.close(); // its event was never read, and its watch is gone
+    const b = waker({ closeOf: [second], block: true });
+    await elsewhere(`exec 3<>'${first}'; exec 3>&-`);
+    expect(await b.sleep(300)).toBe(false); // neither the old event nor the old watch wakes it
+    const closer = Bun.spawn(["sh", "-c", `sleep 0.2; exec 3<>'${second}'; exec 3>&-`]);
+    expect(await b.sleep(30_000)).toBe(true);
+    await closer.exited;
+    // Two at once: the second takes an fd of its own, and both wake on their events.
+    const c = waker({ closeOf: [first], block: true });
+    await elsewhere(`exec 3<>'${first}'; exec 3>&-; exec 3<>'${second}'; exec 3>&-`);
+    expect(await b.sleep(30_000)).toBe(true);
+    expect(await c.sleep(30_000)).toBe(true);
+  });
 });
