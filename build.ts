@@ -117,6 +117,27 @@ async function runAsync(argv: string[], what: string): Promise<void> {
   if (code !== 0) throw new Error(`${what} failed (${argv.join(" ")} exited ${code}):\n${stderr}`);
 }
 
+/**
+ * Modules c12 imports for features sep turns off (config/load: `giget: false`, no watching, its own
+ * loader instead of jiti), replaced by stubs that say so if ever called. A bundle loads every Node
+ * builtin it imports when it starts, lazily used or not: these brought node:zlib, node:crypto,
+ * node:readline, node:child_process, node:assert, node:util and node:module into every start of
+ * sep, for ~3 ms of its ~15.
+ */
+const UNUSED_CONFIG_MODULES = ["giget", "chokidar", "ohash", "ohash/utils", "jiti"];
+export const unusedConfigFeatures: Bun.BunPlugin = {
+  name: "sep-unused-config-features",
+  setup(builder) {
+    const filter = new RegExp(`^(${UNUSED_CONFIG_MODULES.map((name) => name.replace("/", "\\/")).join("|")})$`);
+    builder.onResolve({ filter }, (args) => ({ path: args.path, namespace: "sep-unused" }));
+    builder.onLoad({ filter: /.*/, namespace: "sep-unused" }, (args) => {
+      const fail = `() => { throw new Error(${JSON.stringify(`${args.path} is not part of sep (a config feature sep does not use)`)}); }`;
+      const names = ["downloadTemplate", "digest", "diff", "watch", "createJiti"];
+      return { contents: `${names.map((name) => `export const ${name} = ${fail};`).join("\n")}\nexport default { watch };\n`, loader: "js" };
+    });
+  },
+};
+
 async function build(target: Target, version: string): Promise<void> {
   const result = await Bun.build({
     entrypoints: ["src/cli.ts"],
@@ -132,6 +153,7 @@ async function build(target: Target, version: string): Promise<void> {
     minify: true,
     sourcemap: "linked",
     define: { SEP_VERSION: JSON.stringify(version) },
+    plugins: [unusedConfigFeatures],
   });
   for (const log of result.logs) console.error(log);
   if (!result.success) throw new Error(`build of ${target.outfile} failed`);

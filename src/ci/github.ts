@@ -2,9 +2,8 @@
 // annotations, and a Markdown table of the run's jobs, with a chart of their memory over time,
 // appended to $GITHUB_STEP_SUMMARY.
 import { appendFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
 import type { RunReporter } from "../core/job/events.ts";
-import type { JobRecord, RunRecord } from "../core/records/types.ts";
+import { type JobRecord, randomHex, type RunRecord } from "../core/records/types.ts";
 import { describeKill } from "../describe.ts";
 import { formatBytes, formatDuration, singleLine } from "../format.ts";
 import { runMemoryChart } from "../memory-chart.ts";
@@ -92,7 +91,7 @@ export function githubReporter(env: NodeJS.ProcessEnv = process.env): RunReporte
   let token: string | undefined;
   return {
     jobStarting(job, total) {
-      token = randomBytes(16).toString("hex");
+      token = randomHex(16);
       const label = total === undefined ? singleLine(job.name) : `job ${job.n}/${total}: ${singleLine(job.name)}`;
       writeStderr(`${atLineStart() ? "" : "\n"}::group::${escapeData(label)}\n::stop-commands::${token}\n`);
     },
