@@ -5,7 +5,7 @@
 // `sh -c 'stamp; stamp'` in the same rounds gives the floor that any hand-over pays (one stamp
 // exiting, one being exec'd), subtracted for the "net" figures.
 import { join } from "node:path";
-import { against, type Context, fmt, monoNs, rotated, type Section, sleep, stats, table, tempProject, verdict } from "./lib.ts";
+import { against, type Context, fmt, monoNs, rotated, type Section, sleep, stats, table, tempProject, tmpfsProject, verdict } from "./lib.ts";
 
 const PAIRS = 25;
 /** pairs for the teardown / pickup split (a diagnostic, not the headline number) */
@@ -78,12 +78,15 @@ export async function handover(ctx: Context): Promise<Section> {
   const sepDir = tempProject(ctx, "handover-sep");
   const flockDir = tempProject(ctx, "handover-flock");
   const lockFile = join(flockDir, "flock.lock");
+  const tmpfsDir = tmpfsProject("handover");
   const tools = [
     { name: "sep", dir: sepDir, wrap: (argv: string[]) => [ctx.sep, "--", ...argv], waitMessage: true },
     { name: "flock", dir: flockDir, wrap: (argv: string[]) => ["flock", lockFile, ...argv], waitMessage: false },
+    // The same sep with its project on a tmpfs: what the disk's file creation costs the hand-over.
+    ...(tmpfsDir ? [{ name: "sepTmpfs", dir: tmpfsDir, wrap: (argv: string[]) => [ctx.sep, "--", ...argv], waitMessage: true }] : []),
   ];
-  const latencies: Record<string, number[]> = { sep: [], flock: [] };
-  const rejected: Record<string, string[]> = { sep: [], flock: [] };
+  const latencies: Record<string, number[]> = { sep: [], flock: [], sepTmpfs: [] };
+  const rejected: Record<string, string[]> = { sep: [], flock: [], sepTmpfs: [] };
   const calibration: number[] = [];
 
   // One warm-up pair each (page cache, first-run directory creation).
@@ -112,7 +115,9 @@ export async function handover(ctx: Context): Promise<Section> {
   const pickup = stats(split.pickup);
   const sepNet = stats(latencies.sep!.map((x) => x - cal.median));
   const flockNet = stats(latencies.flock!.map((x) => x - cal.median));
-  ctx.log(`handover: sep ${fmt(sep.median, 2)} ms, flock ${fmt(flock.median, 2)} ms, calibration ${fmt(cal.median, 2)} ms`);
+  const sepTmpfs = latencies.sepTmpfs!.length > 0 ? stats(latencies.sepTmpfs!) : undefined;
+  const sepTmpfsNet = sepTmpfs ? stats(latencies.sepTmpfs!.map((x) => x - cal.median)) : undefined;
+  ctx.log(`handover: sep ${fmt(sep.median, 2)} ms${sepTmpfs ? ` (project on tmpfs ${fmt(sepTmpfs.median, 2)} ms)` : ""}, flock ${fmt(flock.median, 2)} ms, calibration ${fmt(cal.median, 2)} ms`);
 
   const row = (name: string, raw: ReturnType<typeof stats>, net?: ReturnType<typeof stats>) => [
     name,
@@ -129,6 +134,8 @@ export async function handover(ctx: Context): Promise<Section> {
     .map(([name, r]) => `${name}: ${r.length} pair(s) discarded (${[...new Set(r)].slice(0, 3).join("; ")})`);
   const markdown = [
     `${PAIRS} pairs per tool, sep and flock alternating (order rotated each round), plus one warm-up pair each. ` +
+      "The headline is sep with its project in the bench's scratch dir on the disk; the same sep with its project on a " +
+      "tmpfs (/dev/shm) runs in the same rounds, to show what the disk's file creation costs. " +
       `Holder: \`sh -c 'sleep ${HOLD_S}; exec stamp end'\`; waiter: \`stamp start\`, started ${WAITER_DELAY_MS} ms after the holder. ` +
       `The timestamps come from \`stamp\` (${ctx.stampKind}; source \`bench/stamp.c\`), which reads CLOCK_MONOTONIC first thing in ` +
       "`main`: that clock is shared by all processes, so stamps of two processes subtract exactly. A pair is kept only if the " +
@@ -139,7 +146,12 @@ export async function handover(ctx: Context): Promise<Section> {
     "",
     table(
       ["", "n", "median ms", "p90 ms", "min ms", "max ms", "net median ms", "net p90 ms"],
-      [row("sep", sep, sepNet), row("`flock(1)`", flock, flockNet), row("calibration (stamp; stamp)", cal)],
+      [
+        row("sep", sep, sepNet),
+        ...(sepTmpfs && sepTmpfsNet ? [row("sep, project on a tmpfs (diagnostic)", sepTmpfs, sepTmpfsNet)] : []),
+        row("`flock(1)`", flock, flockNet),
+        row("calibration (stamp; stamp)", cal),
+      ],
     ),
     "",
     "Where sep's time goes, split where the slot's kernel lock changes hands (flock(1) on sep's own slot lock file " +

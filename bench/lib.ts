@@ -144,6 +144,18 @@ export function tempProject(ctx: Context, name: string): string {
   return dir;
 }
 
+/**
+ * A fresh project dir on a tmpfs (/dev/shm), where creating a file costs ~0.01 ms instead of the
+ * disk's ~0.2: how much of a figure is the disk. undefined where the machine has no /dev/shm.
+ */
+export function tmpfsProject(name: string): string | undefined {
+  if (!existsSync("/dev/shm")) return undefined;
+  const dir = mkdtempSync(join("/dev/shm", `sep-bench-${name}-`));
+  _runtimeDirs.push(dir);
+  mkdirSync(join(dir, ".git"));
+  return dir;
+}
+
 export function removeScratch(ctx: Context): void {
   rmSync(ctx.scratch, { recursive: true, force: true });
   for (const dir of _runtimeDirs) rmSync(dir, { recursive: true, force: true });
