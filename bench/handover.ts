@@ -165,14 +165,17 @@ export async function handover(ctx: Context): Promise<Section> {
       ],
     ),
     "",
-    `sep − flock (medians): ${fmt(sep.median - flock.median, 2)} ms. The waiting sep (first in line) wakes on the inotify ` +
-      "event of the slot lock file's close, which the kernel sends in the same close that drops the lock (by the holder, or by " +
-      "its death), so it looks within the event loop's turn, as flock(1) wakes in the kernel. What remains is work: the holder's " +
-      "sep noticing its command's exit, the last memory sample and tree check, then leaving the ledger and releasing the slot " +
-      "(the *teardown* row; its records are written after the release), and the waiter's sep taking the slot, its admission at " +
-      "the machine gate, the slot record, the run's directories and log file, and the spawn (the *pickup* row). On this VM each " +
-      "file created costs ~0.2 ms and more while the disk writes back, several times what flock(1) pays in all. The two rows are " +
-      "medians of separate samples, each including one flock(1) exec or exit (~0.5–1 ms), so they add up to the sep row only roughly.",
+    `sep − flock (medians): ${fmt(sep.median - flock.median, 2)} ms. The waiting sep (first in line) sleeps in the kernel, ` +
+      "blocked in poll(2) on the inotify event of the slot lock file's close, as flock(1) sleeps in flock(2); the holder unlocks " +
+      "before it closes, so the first look after the wake takes the slot (after a holder's death the kernel sends the event a " +
+      "moment before it drops the lock, and the waiter looks again). What remains is work: the holder's sep noticing its " +
+      "command's exit, the last memory sample and tree check, then leaving the ledger and releasing the slot (the *teardown* " +
+      "row; its records are written after the release), and the waiter's sep taking the slot, its admission at the machine " +
+      "gate, the slot record, the run's directories and log file, and the spawn (the *pickup* row), each step run once, cold, " +
+      "in a process that has just started. The tmpfs row shows how little of it is the disk" +
+      (sepTmpfs ? ` (${fmt(sep.median - sepTmpfs.median, 2)} ms of the median)` : "") +
+      ". The two rows are medians of separate samples, each including one flock(1) exec or exit (~0.5–1 ms), so they add " +
+      "up to the sep row only roughly.",
     notes.length ? `\nDiscarded: ${notes.join("; ")}.` : "",
   ].join("\n");
 
