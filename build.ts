@@ -125,7 +125,7 @@ async function runAsync(argv: string[], what: string): Promise<void> {
  * sep, for ~3 ms of its ~15.
  */
 const UNUSED_CONFIG_MODULES = ["giget", "chokidar", "ohash", "ohash/utils", "jiti"];
-export const unusedConfigFeatures: Bun.BunPlugin = {
+const unusedConfigFeatures: Bun.BunPlugin = {
   name: "sep-unused-config-features",
   setup(builder) {
     const filter = new RegExp(`^(${UNUSED_CONFIG_MODULES.map((name) => name.replace("/", "\\/")).join("|")})$`);
@@ -138,9 +138,12 @@ export const unusedConfigFeatures: Bun.BunPlugin = {
   },
 };
 
+/** What goes into the bundle, as every build makes it (the release test bundles with these too). */
+export const BUNDLE = { entrypoints: [join(import.meta.dir, "src/cli.ts")], format: "esm", plugins: [unusedConfigFeatures] } satisfies Partial<Bun.BuildConfig>;
+
 async function build(target: Target, version: string): Promise<void> {
   const result = await Bun.build({
-    entrypoints: ["src/cli.ts"],
+    ...BUNDLE,
     compile: {
       ...(target.bunTarget ? { target: target.bunTarget } : {}),
       ...(target.executablePath ? { executablePath: target.executablePath } : {}),
@@ -148,12 +151,10 @@ async function build(target: Target, version: string): Promise<void> {
       autoloadDotenv: false,
       autoloadBunfig: false,
     },
-    format: "esm",
     bytecode: true,
     minify: true,
     sourcemap: "linked",
     define: { SEP_VERSION: JSON.stringify(version) },
-    plugins: [unusedConfigFeatures],
   });
   for (const log of result.logs) console.error(log);
   if (!result.success) throw new Error(`build of ${target.outfile} failed`);

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { archiveName, describeExecutable, findBuildErrors, platformName, RELEASE_TARGETS, unusedConfigFeatures } from "../build.ts";
+import { archiveName, BUNDLE, describeExecutable, findBuildErrors, platformName, RELEASE_TARGETS } from "../build.ts";
 import pkg from "../package.json" with { type: "json" };
 import { tempDir } from "./helpers.ts";
 
@@ -189,7 +189,7 @@ test.skipIf(!ALL)(
 describe("what every start of sep loads", () => {
   test("the bundle imports none of node:zlib, node:crypto, node:child_process, node:readline", async () => {
     using out = tempDir("sep-bundle-");
-    const result = await Bun.build({ entrypoints: [join(REPO, "src/cli.ts")], target: "bun", format: "esm", outdir: out.path, plugins: [unusedConfigFeatures] });
+    const result = await Bun.build({ ...BUNDLE, target: "bun", outdir: out.path });
     expect(result.success).toBe(true);
     const code = readFileSync(join(out.path, "cli.js"), "utf8");
     const builtins = new Set([...code.matchAll(/^import [^;\n]*from "(?:node:)?([a-z_/]+)";$/gm)].map((m) => m[1]));

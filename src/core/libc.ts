@@ -154,25 +154,32 @@ export function inotifyWatch(watches: ReadonlyArray<{ path: string; events: numb
 }
 
 const POLLIN = 0x1;
+const POLLERR = 0x8;
+const POLLNVAL = 0x20;
 
 /**
  * Block this thread until fd is readable, up to timeoutMs: poll(2) on the calling thread, so the
  * event loop stands still meanwhile. A signal with a handler (Bun's, for process.on) ends the
  * block at once with "interrupted": the kernel hands a process's signal to its main thread when
  * that thread does not block it, and poll is never restarted after a handler. The handler itself
- * runs once the caller yields to the event loop. null where poll cannot be called (not Linux, no FFI).
+ * runs once the caller yields to the event loop. null where poll cannot be called (not Linux, no
+ * FFI) or the fd cannot be waited on (closed behind the caller's back: POLLNVAL; POLLERR): a
+ * caller that took that for "ready" would spin.
  */
 export function pollReadable(fd: number, timeoutMs: number): "ready" | "timeout" | "interrupted" | null {
   const lib = linuxLibc();
   if (!lib) return null;
+  // struct pollfd { int fd; short events; short revents; }, in the machine's byte order
   _pollFd[0] = fd;
-  _pollFd[1] = POLLIN; // events (short), revents (short) = 0
+  _pollEvents[2] = POLLIN;
+  _pollEvents[3] = 0;
   const n = lib.poll(_pollFd, 1, Math.max(0, Math.floor(timeoutMs)));
-  if (n > 0) return "ready";
+  if (n > 0) return (_pollEvents[3]! & (POLLNVAL | POLLERR)) === 0 ? "ready" : null;
   if (n === 0) return "timeout";
   return errno() === EINTR ? "interrupted" : null;
 }
 const _pollFd = new Int32Array(2);
+const _pollEvents = new Int16Array(_pollFd.buffer);
 
 /**
  * Reap one specific zombie child. Never waitpid(-1): that would steal the exit status of the

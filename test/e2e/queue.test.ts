@@ -336,6 +336,23 @@ describe("queue start", () => {
     expect(storedFiles(dir)).toEqual([]);
   }, 30_000);
 
+  test("the pipeline timeout ends a drain whose job waits for its turn, on time, though the wait sleeps in the kernel", async () => {
+    const dir = tempProject();
+    const holder = startSep(["--", ...blocker("p")], { cwd: dir });
+    await waitFor(() => existsSync(join(dir, "started-p")), { what: "the holder to start" });
+    await add(dir, ["touch", "never"]);
+    const startedAt = Date.now();
+    // 3 s: by then the waiter's looks have backed off to blocks of ~2 s (from 2.05 s to 4.1 s), so a
+    // time limit that waited for the block's end would come ~1 s late.
+    const result = await sep(dir, ["queue", "start", "--pipeline-timeout", "3"]);
+    const tookMs = Date.now() - startedAt;
+    release(dir, "p");
+    expect((await holder.done).exitCode).toBe(0);
+    expect(result.exitCode).toBe(124);
+    expect(existsSync(join(dir, "never"))).toBe(false);
+    expect(tookMs).toBeLessThan(3800);
+  }, 30_000);
+
   test("a stored job whose --wait-timeout passes did not run: the drain is not green (exit 75)", async () => {
     const dir = tempProject();
     const holder = startSep(["--", ...blocker("h")], { cwd: dir });

@@ -127,6 +127,38 @@ test("FIFO: a waiter killed while waiting does not block the ones behind it", as
   expect(existsSync(join(dir, "doomed-ran"))).toBe(false);
 }, 60_000);
 
+/** The syscall a process's main thread is blocked in (/proc/PID/syscall's first field), or undefined. */
+function blockedIn(pid: number): number | undefined {
+  try {
+    const first = readFileSync(`/proc/${pid}/syscall`, "utf8").split(" ")[0];
+    return first === undefined || first === "running" ? undefined : Number(first);
+  } catch {
+    return undefined;
+  }
+}
+
+// poll(2) as the kernel numbers it: glibc's poll() is the poll syscall on x86-64 and ppoll on arm64.
+const POLL_SYSCALLS: Record<string, number[]> = { x64: [7, 271], arm64: [73] };
+
+test.if(process.platform === "linux" && process.arch in POLL_SYSCALLS)("a waiting sep sleeps in the kernel: its main thread is blocked in poll(2), the first in line and the one behind it", async () => {
+  const dir = tempProject();
+  const holder = startSep(["--", ...blockingJob()], { cwd: dir });
+  await waitFor(() => existsSync(join(dir, "started")), { what: "the holder to start" });
+  const first = startSep(["--", "true", "first"], { cwd: dir });
+  await waitFor(() => /waiting/.test(first.stderr()), { what: "the first waiter to wait" });
+  const behind = startSep(["--", "true", "behind"], { cwd: dir });
+  await waitFor(() => /waiting/.test(behind.stderr()), { what: "the second waiter to wait" });
+  const polls = POLL_SYSCALLS[process.arch]!;
+  // Between blocks it turns its event loop over for a moment: look until both are seen in poll.
+  await waitFor(() => polls.includes(blockedIn(first.pid) ?? -1) && polls.includes(blockedIn(behind.pid) ?? -1), {
+    what: "both waiters blocked in poll(2)",
+  });
+  writeFileSync(join(dir, "release"), "");
+  expect((await holder.done).exitCode).toBe(0);
+  expect((await first.done).exitCode).toBe(0);
+  expect((await behind.done).exitCode).toBe(0);
+}, 60_000);
+
 test("SIGINT while waiting: exit 130, nothing ran, and the queue moves on", async () => {
   const dir = tempProject();
   const holder = startSep(["--", ...blockingJob()], { cwd: dir });

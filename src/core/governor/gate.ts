@@ -109,7 +109,7 @@ export interface AdmitOptions {
   waitTimeoutMs?: number;
   /** aborting ends the wait with WaitAbortedError */
   signal?: AbortSignal;
-  /** when `signal` aborts by itself, if known (epoch ms; a pipeline's time limit): a wait that blocks ends by then */
+  /** when `signal` aborts by itself, if known (performance.now() ms; a pipeline's time limit): a wait that blocks ends by then */
   abortAt?: number;
   /** called once, when the job cannot be admitted at once */
   onWaiting?(info: GateWaitingInfo): void;
@@ -265,11 +265,24 @@ export async function admit(options: AdmitOptions): Promise<Admission> {
       return { decision, own };
     });
 
-  let { decision, own } = decide(undefined, started);
-  if (decision.admit) return _admission(ledger, own, options, timing, readMemory, 0);
+  // Watching before the first look: a change between that look and the watch would leave no event,
+  // and a waiter behind the head would sleep until its poll. (The entry our look publishes wakes us
+  // once, for a look that finds nothing new.)
+  const waker = new Waker({ changesIn: [ledger.layout.dir], signal: options.signal, abortAt: options.abortAt });
+  let decision: AdmissionDecision;
+  let own: OwnEntry;
+  try {
+    ({ decision, own } = decide(undefined, started));
+  } catch (error) {
+    waker.close();
+    throw error;
+  }
+  if (decision.admit) {
+    waker.close();
+    return _admission(ledger, own, options, timing, readMemory, 0);
+  }
 
   let announced = false;
-  const waker = new Waker({ changesIn: [ledger.layout.dir], signal: options.signal, abortAt: options.abortAt });
   try {
     for (;;) {
       if (!announced) {

@@ -27,7 +27,7 @@ export interface JobInTurnOptions {
   waitTimeoutMs?: number;
   /** stops the job from outside; its reason is a KillReason */
   abort?: AbortSignal;
-  /** when `abort` fires by itself, if known (epoch ms: the pipeline's time limit); a wait blocks no longer */
+  /** when `abort` fires by itself, if known (performance.now() ms: the pipeline's time limit); a wait blocks no longer */
   abortAt?: number;
   reporter?: RunReporter;
   /** jobs known so far in the run, for "job 2/5" */

@@ -77,7 +77,7 @@ export interface PassGateOptions {
   /** what is left of --wait-timeout after the project turn came */
   waitTimeoutMs?: number;
   signal: AbortSignal;
-  /** when `signal` aborts by itself, if known (epoch ms; a pipeline's time limit): a wait that blocks ends by then */
+  /** when `signal` aborts by itself, if known (performance.now() ms; a pipeline's time limit): a wait that blocks ends by then */
   abortAt?: number;
   /** told once when the job cannot be admitted at once, with when it is expected to be (null: not known) */
   onWaiting?(info: GateWaitingInfo & { startsInMs: number | null }): void;

@@ -111,7 +111,7 @@ async function _drain(config: ResolvedConfig, options: DrainOptions): Promise<Dr
   const recorder = new RunRecorder({ logDir: config.logDir, keepRuns: config.keepRuns, title: "sep queue start", createdAt });
 
   const pipeline = new AbortController();
-  const pipelineEndsAt = config.pipelineTimeout > 0 ? Date.now() + config.pipelineTimeout * 1000 : undefined;
+  const pipelineEndsAt = config.pipelineTimeout > 0 ? performance.now() + config.pipelineTimeout * 1000 : undefined;
   const pipelineTimer =
     config.pipelineTimeout > 0
       ? setTimeout(() => pipeline.abort({ kind: "pipeline_timeout" } satisfies KillReason), config.pipelineTimeout * 1000)

@@ -45,7 +45,7 @@ export interface WaitForTurnOptions {
   /** give up after this many ms (WaitTimeoutError, exit 75); undefined = wait as long as it takes */
   waitTimeoutMs?: number;
   signal?: AbortSignal;
-  /** when `signal` aborts by itself, if known (epoch ms; a pipeline's time limit): a wait that blocks ends by then */
+  /** when `signal` aborts by itself, if known (performance.now() ms; a pipeline's time limit): a wait that blocks ends by then */
   abortAt?: number;
   /** called once, when the turn does not come at the first try */
   onWaiting?(info: WaitingInfo): void;

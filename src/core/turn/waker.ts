@@ -32,8 +32,9 @@ export interface WakerOptions {
   changesIn?: string[];
   signal?: AbortSignal;
   /**
-   * When `signal` aborts by itself, if known (epoch ms: a pipeline's time limit, a timer in this
-   * process): a blocked sleep ends by then, so that timer fires on time.
+   * When `signal` aborts by itself, if known (a pipeline's time limit, a timer in this process), on
+   * the clock of performance.now(), which a change of the wall clock does not move, like the
+   * timer's: a blocked sleep ends by then, so that timer fires on time.
    */
   abortAt?: number;
   /** may a sleep block the thread (see letWaitsBlock, the default) */
@@ -53,7 +54,7 @@ let _mayBlock = false;
  * watches and removes them when it closes. Closing an fd with watches would stall the thread for
  * milliseconds (libc.ts inotifyRemove), right on the hand-over path. One waker uses it at a time.
  */
-const _shared: { fd: number | null | undefined; busy: boolean } = { fd: undefined, busy: false };
+const _shared: { fd: number | undefined; busy: boolean } = { fd: undefined, busy: false };
 
 /**
  * Let waits block the thread (see Waker): for a process that, while it waits, has nothing else to
@@ -83,6 +84,7 @@ export class Waker {
   private inotifyFd: number | null = null;
   /** the watches on the shared fd (blocking), removed at close; undefined: inotifyFd is this waker's own */
   private sharedWatches: number[] | undefined;
+  private kernelLost = false;
   /** the events read in the event loop, when waits may not block */
   private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   private pending = false;
@@ -115,8 +117,9 @@ export class Waker {
 
   private watchKernel(watches: Array<{ path: string; events: number }>, block: boolean): void {
     if (block && !_shared.busy) {
-      _shared.fd ??= inotifyInit();
-      if (_shared.fd === null) return;
+      // Kept once made; a failure (out of inotify instances) is tried again by the next waker.
+      _shared.fd ??= inotifyInit() ?? undefined;
+      if (_shared.fd === undefined) return;
       _drain(_shared.fd); // what an earlier waker's watches left
       const wds = inotifyAdd(_shared.fd, watches);
       if (wds === null) return;
@@ -167,6 +170,7 @@ export class Waker {
 
   /** The kernel's events cannot be waited on any more: watch the directories instead, and look now. */
   private lostKernel(): void {
+    this.kernelLost = true;
     this.dropKernel();
     this.watchDirs(this.fallbackDirs);
     this.wake();
@@ -179,6 +183,7 @@ export class Waker {
     if (this.inotifyFd !== null && this.sharedWatches) {
       inotifyRemove(this.inotifyFd, this.sharedWatches);
       _shared.busy = false;
+      if (this.kernelLost) _shared.fd = undefined; // it cannot be waited on: the next waker makes a fresh one
     } else if (this.inotifyFd !== null) {
       closeFd(this.inotifyFd);
     }
@@ -211,8 +216,14 @@ export class Waker {
     });
   }
 
+  /**
+   * A signal that comes in the microseconds between a yield and the poll(2) interrupts nothing:
+   * its handler waits for the block's end, at most MAX_BLOCK_MS (abortAt aside). From JavaScript
+   * that window cannot be closed: ppoll's signal mask would only send the signal to another thread.
+   */
   private async blockingSleep(ms: number): Promise<boolean> {
-    const until = Date.now() + ms;
+    // performance.now(), not Date.now(): a wall clock set back must not stretch the sleep.
+    const until = performance.now() + ms;
     for (;;) {
       // The event loop runs first, each time: a signal's handler (it aborts the wait), a timer
       // that is due, output still queued.
@@ -223,9 +234,9 @@ export class Waker {
       }
       const fd = this.inotifyFd;
       if (fd === null) return true; // closed meanwhile
-      const left = until - Date.now();
+      const left = until - performance.now();
       if (left <= 0) return false;
-      const cap = this.abortAt === undefined ? MAX_BLOCK_MS : Math.max(1, this.abortAt - Date.now());
+      const cap = this.abortAt === undefined ? MAX_BLOCK_MS : Math.max(1, this.abortAt - performance.now());
       const result = pollReadable(fd, Math.min(left, MAX_BLOCK_MS, cap));
       if (result === "ready") {
         _drain(fd);

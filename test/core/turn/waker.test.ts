@@ -19,6 +19,11 @@ function scratch(): string {
   return dir;
 }
 
+/** The inotify fd a waker reads (its own, or the shared one), as it held it last. */
+function fdOf(w: Waker): number | null {
+  return (w as unknown as { inotifyFd: number | null }).inotifyFd;
+}
+
 function waker(options: ConstructorParameters<typeof Waker>[0]): Waker {
   const made = new Waker(options);
   wakers.push(made);
@@ -141,7 +146,7 @@ describe.if(linux)("Waker: a sleep that blocks the thread", () => {
     const lock = join(dir, "0.lock");
     writeFileSync(lock, "");
     const controller = new AbortController();
-    const abortAt = Date.now() + 300;
+    const abortAt = performance.now() + 300;
     const timer = setTimeout(() => controller.abort(), 300);
     try {
       const w = waker({ closeOf: [lock], block: true, signal: controller.signal, abortAt });
@@ -173,8 +178,10 @@ describe.if(linux)("Waker: a sleep that blocks the thread", () => {
     writeFileSync(second, "");
     const a = waker({ closeOf: [first], block: true });
     await elsewhere(`exec 3<>'${first}'; exec 3>&-`);
+    const shared = fdOf(a);
     a.close(); // its event was never read, and its watch is gone
     const b = waker({ closeOf: [second], block: true });
+    expect(fdOf(b)).toBe(shared as number); // the same fd, kept open
     await elsewhere(`exec 3<>'${first}'; exec 3>&-`);
     expect(await b.sleep(300)).toBe(false); // neither the old event nor the old watch wakes it
     const closer = Bun.spawn(["sh", "-c", `sleep 0.2; exec 3<>'${second}'; exec 3>&-`]);
@@ -182,8 +189,28 @@ describe.if(linux)("Waker: a sleep that blocks the thread", () => {
     await closer.exited;
     // Two at once: the second takes an fd of its own, and both wake on their events.
     const c = waker({ closeOf: [first], block: true });
+    expect(fdOf(c)).not.toBe(fdOf(b) as number);
     await elsewhere(`exec 3<>'${first}'; exec 3>&-; exec 3<>'${second}'; exec 3>&-`);
     expect(await b.sleep(30_000)).toBe(true);
     expect(await c.sleep(30_000)).toBe(true);
+  });
+
+  test("an fd closed behind a blocking waker's back: it does not spin, it falls back to polling, and the next waker gets a fresh fd", async () => {
+    const dir = scratch();
+    const lock = join(dir, "0.lock");
+    writeFileSync(lock, "");
+    const b = waker({ closeOf: [lock], block: true });
+    closeSync(fdOf(b)!); // poll(2) now reports POLLNVAL at once, every time
+    expect(await b.sleep(30_000)).toBe(true); // one wake: look now, the watch is lost
+    expect(b.watchesKernel).toBe(false);
+    const started = performance.now();
+    expect(await b.sleep(200)).toBe(false); // a plain timed sleep, not a spin of instant wakes
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+    b.close();
+    const next = waker({ closeOf: [lock], block: true });
+    expect(next.watchesKernel).toBe(true);
+    const closer = Bun.spawn(["sh", "-c", `sleep 0.2; exec 3<>'${lock}'; exec 3>&-`]);
+    expect(await next.sleep(30_000)).toBe(true);
+    await closer.exited;
   });
 });
