@@ -1,4 +1,4 @@
-// The few libc calls Bun does not expose: flock(2), waitpid(2) and, on Linux, prctl(2) and inotify(7), through
+// The few libc calls Bun does not expose: flock(2), waitpid(2) and, on Linux, prctl(2), inotify(7) and poll(2), through
 // bun:ffi. Symbol names differ by platform (errno is __errno_location in glibc and musl, __error
 // on macOS), and dlopen fails when any listed symbol is missing, so each table lists only what the
 // platform has. Flags and errno values come from the runtime's own constants, never hard-coded.
