@@ -109,8 +109,6 @@ export interface AdmitOptions {
   waitTimeoutMs?: number;
   /** aborting ends the wait with WaitAbortedError */
   signal?: AbortSignal;
-  /** when `signal` aborts by itself, if known (performance.now() ms; a pipeline's time limit): a wait that blocks ends by then */
-  abortAt?: number;
   /** called once, when the job cannot be admitted at once */
   onWaiting?(info: GateWaitingInfo): void;
   /** ledger clean-ups and ignored files, for the log */
@@ -268,7 +266,7 @@ export async function admit(options: AdmitOptions): Promise<Admission> {
   // Watching before the first look: a change between that look and the watch would leave no event,
   // and a waiter behind the head would sleep until its poll. (The entry our look publishes wakes us
   // once, for a look that finds nothing new.)
-  const waker = new Waker({ changesIn: [ledger.layout.dir], signal: options.signal, abortAt: options.abortAt });
+  const waker = new Waker({ changesIn: [ledger.layout.dir], signal: options.signal });
   let decision: AdmissionDecision;
   let own: OwnEntry;
   try {

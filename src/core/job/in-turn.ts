@@ -27,8 +27,6 @@ export interface JobInTurnOptions {
   waitTimeoutMs?: number;
   /** stops the job from outside; its reason is a KillReason */
   abort?: AbortSignal;
-  /** when `abort` fires by itself, if known (performance.now() ms: the pipeline's time limit); a wait blocks no longer */
-  abortAt?: number;
   reporter?: RunReporter;
   /** jobs known so far in the run, for "job 2/5" */
   total?: number;
@@ -84,7 +82,6 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       holder,
       waitTimeoutMs: options.waitTimeoutMs,
       signal: waitSignal,
-      abortAt: options.abortAt,
       // Only a job that really waits reads history for its ETA: the turn taken at once never does.
       onWaiting: (info) => {
         waited = true;
@@ -112,8 +109,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
         ? await passMachineGate(prepared, {
             waitTimeoutMs: options.waitTimeoutMs === undefined ? undefined : Math.max(0, options.waitTimeoutMs - (Date.now() - waitStartedAt)),
             signal: waitSignal,
-            abortAt: options.abortAt,
-            waited,
+                  waited,
             onWaiting: (info) => options.reporter?.admissionWaiting?.(info, job.name),
           })
         : undefined;

@@ -77,8 +77,6 @@ export interface PassGateOptions {
   /** what is left of --wait-timeout after the project turn came */
   waitTimeoutMs?: number;
   signal: AbortSignal;
-  /** when `signal` aborts by itself, if known (performance.now() ms; a pipeline's time limit): a wait that blocks ends by then */
-  abortAt?: number;
   /** told once when the job cannot be admitted at once, with when it is expected to be (null: not known) */
   onWaiting?(info: GateWaitingInfo & { startsInMs: number | null }): void;
   /**
@@ -109,7 +107,6 @@ export async function passMachineGate(prepared: PreparedGate, options: PassGateO
     job: { id: job.id, projectRoot, lockDir, argv: job.argv, cwd: job.cwd },
     waitTimeoutMs: options.waitTimeoutMs,
     signal: options.signal,
-    abortAt: options.abortAt,
     readMemory,
     onWaiting: options.onWaiting && ((info) => options.onWaiting?.({ ...info, startsInMs: gateEta(job) })),
     onWarning: notice.warn,

@@ -3,6 +3,7 @@
 import type { ResolvedConfig } from "../../config.ts";
 import { SepError } from "../../errors.ts";
 import type { KillReason, RunStop } from "../conclusion.ts";
+import { wakeAt } from "../deadlines.ts";
 import { interrupted, interruptExitCode } from "../interrupts.ts";
 import type { RunReporter } from "../job/events.ts";
 import { cleanUpAfter, runJobInTurn } from "../job/in-turn.ts";
@@ -111,11 +112,12 @@ async function _drain(config: ResolvedConfig, options: DrainOptions): Promise<Dr
   const recorder = new RunRecorder({ logDir: config.logDir, keepRuns: config.keepRuns, title: "sep queue start", createdAt });
 
   const pipeline = new AbortController();
-  const pipelineEndsAt = config.pipelineTimeout > 0 ? performance.now() + config.pipelineTimeout * 1000 : undefined;
   const pipelineTimer =
     config.pipelineTimeout > 0
       ? setTimeout(() => pipeline.abort({ kind: "pipeline_timeout" } satisfies KillReason), config.pipelineTimeout * 1000)
       : undefined;
+  // A job waiting for its turn sleeps in the kernel: it wakes for the limit too.
+  const dropWake = pipelineTimer ? wakeAt(performance.now() + config.pipelineTimeout * 1000) : undefined;
 
   try {
     await recoverFromDeadDrain(config);
@@ -176,7 +178,6 @@ async function _drain(config: ResolvedConfig, options: DrainOptions): Promise<Dr
           waitTimeoutMs: entry.waitTimeoutMs,
           reserveMb: entry.reserveMb,
           abort: pipeline.signal,
-          abortAt: pipelineEndsAt,
           reporter: options.reporter,
           total: job.n + stored - 1,
           env: entry.env,
@@ -241,6 +242,7 @@ async function _drain(config: ResolvedConfig, options: DrainOptions): Promise<Dr
     return { exitCode: run.exitCode ?? 1, run };
   } finally {
     clearTimeout(pipelineTimer);
+    dropWake?.();
     unlinkSafe(layout.drainInfo);
     releaseLockFile(drainFd);
   }

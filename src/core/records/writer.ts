@@ -1,6 +1,7 @@
 // A run's files: run.json (holding every job) and one file per job, each written atomically, with
 // run.json throttled so a 1000-job drain does not write O(jobs²) bytes.
 import { mkdirSync } from "node:fs";
+import { wakeAt } from "../deadlines.ts";
 import { logLayout } from "../paths.ts";
 import { ensurePrivateDir, writeJsonAtomic } from "../store.ts";
 import type { JobRecord, RunRecord } from "./types.ts";
@@ -12,6 +13,7 @@ export class RunWriter {
   readonly layout;
   private runSavedAt = Number.NEGATIVE_INFINITY;
   private trailing: ReturnType<typeof setTimeout> | undefined;
+  private dropWake: (() => void) | undefined;
 
   constructor(
     logDir: string,
@@ -38,8 +40,7 @@ export class RunWriter {
   }
 
   saveRun(): void {
-    clearTimeout(this.trailing);
-    this.trailing = undefined;
+    this.close();
     writeJsonAtomic(this.layout.runRecord(this.runId), this.snapshot());
     this.runSavedAt = this.now();
   }
@@ -54,7 +55,8 @@ export class RunWriter {
     writeJsonAtomic(this.layout.jobRecord(this.runId, job.n), job);
     const due = this.runSavedAt + RUN_SAVE_INTERVAL_MS - this.now();
     if (force || due <= 0) return this.saveRun();
-    this.trailing ??= setTimeout(() => {
+    if (this.trailing) return;
+    this.trailing = setTimeout(() => {
       try {
         this.saveRun();
       } catch {
@@ -62,11 +64,15 @@ export class RunWriter {
       }
     }, due);
     this.trailing.unref?.();
+    // The next job may be waiting for its turn by then, asleep in the kernel: it wakes for this.
+    this.dropWake = wakeAt(performance.now() + due);
   }
 
   /** Stop a pending trailing write (the run was written whole, or is given up). */
   close(): void {
     clearTimeout(this.trailing);
     this.trailing = undefined;
+    this.dropWake?.();
+    this.dropWake = undefined;
   }
 }

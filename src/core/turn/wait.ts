@@ -27,12 +27,12 @@ export class WaitAbortedError extends Error {}
 const MIN_POLL_MS = 1;
 const MAX_POLL_MS = 10;
 /**
- * The polls when the kernel's events are watched (slot lock closes; tickets gone): nets only, for
- * what leaves no event. Each look turns the event loop over, and that keeps the runtime's own
- * threads busy for a while: rare looks are what make a waiting sep cost what a sleeping one does.
+ * The poll when the kernel's events are watched (slot lock closes; tickets gone), first in line or
+ * behind: a net only, for what leaves no event. Each look turns the event loop over, and that
+ * keeps the runtime's own threads busy for a while: rare looks are what make a waiting sep cost
+ * what a sleeping one does.
  */
-const WATCHED_FIRST_POLL_MS = 5000;
-const WATCHED_BEHIND_POLL_MS = 5000;
+const WATCHED_POLL_MS = 5000;
 /** Quick looks after a close event that came before its lock was dropped (each yields once). */
 const CLOSE_RACE_LOOKS = 50;
 /** A waiter n tickets back polls every n × MAX_POLL_MS at most, up to this n. */
@@ -45,8 +45,6 @@ export interface WaitForTurnOptions {
   /** give up after this many ms (WaitTimeoutError, exit 75); undefined = wait as long as it takes */
   waitTimeoutMs?: number;
   signal?: AbortSignal;
-  /** when `signal` aborts by itself, if known (performance.now() ms; a pipeline's time limit): a wait that blocks ends by then */
-  abortAt?: number;
   /** called once, when the turn does not come at the first try */
   onWaiting?(info: WaitingInfo): void;
   /** called as soon as the ticket is taken */
@@ -58,7 +56,7 @@ export interface WaitForTurnOptions {
  * The first in line tries flock(LOCK_NB) whenever a slot lock file is closed (inotify): the kernel
  * wakes it as the holder releases or dies. It sleeps in the kernel meanwhile (Waker: poll(2) on
  * the events), and a signal ends that sleep at once, so Ctrl-C and SIGTERM act as they come;
- * --wait-timeout and `abortAt` bound it. Where the events cannot be watched it polls with a
+ * --wait-timeout and the times named to core/deadlines.ts bound it. Where the events cannot be watched it polls with a
  * 1→10 ms backoff (a slot is then taken within ~10 ms), the event loop free.
  */
 export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
@@ -137,15 +135,15 @@ export async function waitForTurn(options: WaitForTurnOptions): Promise<Turn> {
         waker?.close();
         wakerIsFirst = first;
         waker = first
-          ? new Waker({ closeOf: Array.from({ length: slots }, (_, slot) => layout.slotLock(slot)), fallbackDirs: [layout.slotsDir], signal: options.signal, abortAt: options.abortAt })
-          : new Waker({ goneIn: [layout.ticketsDir], signal: options.signal, abortAt: options.abortAt });
+          ? new Waker({ closeOf: Array.from({ length: slots }, (_, slot) => layout.slotLock(slot)), fallbackDirs: [layout.slotsDir], signal: options.signal })
+          : new Waker({ goneIn: [layout.ticketsDir], signal: options.signal });
         // What changed before the watch was in place left no event: look once more first.
         continue;
       }
       // Only the first ticket can take a slot. Where the kernel's events are watched, polling is
       // only the net; elsewhere the ones behind the first poll less often the further back they
       // are, so a long queue of waiters does not keep the CPU busy reading tickets/.
-      const ceiling = waker.watchesKernel ? (first ? WATCHED_FIRST_POLL_MS : WATCHED_BEHIND_POLL_MS) : MAX_POLL_MS * Math.max(1, ahead);
+      const ceiling = waker.watchesKernel ? WATCHED_POLL_MS : MAX_POLL_MS * Math.max(1, ahead);
       delay = Math.min(ceiling, delay * 2);
       const woken = await waker.sleep(deadline === undefined ? delay : Math.max(0, Math.min(delay, deadline - Date.now())));
       if (!woken) continue;

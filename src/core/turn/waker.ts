@@ -1,6 +1,7 @@
 // Sleeps that end early when the state waited on moves: a watched directory changes, or a watched
 // lock file is closed. Shared by the turn (tickets/slots) and the machine governor's gate.
 import { type FSWatcher, readSync, watch } from "node:fs";
+import { nextWake } from "../deadlines.ts";
 import { closeFd } from "./flock.ts";
 import { IN_CLOSE_NOWRITE, IN_CLOSE_WRITE, IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, inotifyAdd, inotifyInit, inotifyRemove, inotifyWatch, pollReadable } from "../libc.ts";
 
@@ -31,19 +32,13 @@ export interface WakerOptions {
    */
   changesIn?: string[];
   signal?: AbortSignal;
-  /**
-   * When `signal` aborts by itself, if known (a pipeline's time limit, a timer in this process), on
-   * the clock of performance.now(), which a change of the wall clock does not move, like the
-   * timer's: a blocked sleep ends by then, so that timer fires on time.
-   */
-  abortAt?: number;
   /** may a sleep block the thread (see letWaitsBlock, the default) */
   block?: boolean;
 }
 
 /**
  * The longest the event loop stands still in one block (see sleep): a timer this process set for
- * other work, not named by abortAt, fires at most this late while it waits.
+ * other work, and did not name to core/deadlines.ts, fires at most this late while it waits.
  */
 const MAX_BLOCK_MS = 5000;
 
@@ -58,7 +53,7 @@ const _shared: { fd: number | undefined; busy: boolean } = { fd: undefined, busy
 
 /**
  * Let waits block the thread (see Waker): for a process that, while it waits, has nothing else to
- * do in its event loop but signals and the timers named by abortAt. sep's CLI is one (one job
+ * do in its event loop but signals and the timers named to core/deadlines.ts. sep's CLI is one (one job
  * waits at a time); a process with other work in the same loop (a test, several waits at once)
  * does not call this, and its waits wake through the event loop instead.
  */
@@ -90,13 +85,11 @@ export class Waker {
   private pending = false;
   private resolve: (() => void) | undefined;
   private readonly signal: AbortSignal | undefined;
-  private readonly abortAt: number | undefined;
   private readonly onAbort = () => this.wake();
   private readonly fallbackDirs: string[];
 
   constructor(options: WakerOptions) {
     this.signal = options.signal;
-    this.abortAt = options.abortAt;
     const kernel = [
       ...(options.closeOf ?? []).map((path) => ({ path, events: IN_CLOSE_WRITE | IN_CLOSE_NOWRITE })),
       ...(options.goneIn ?? []).map((path) => ({ path, events: IN_DELETE | IN_CLOSE_WRITE })),
@@ -218,7 +211,7 @@ export class Waker {
 
   /**
    * A signal that comes in the microseconds between a yield and the poll(2) interrupts nothing:
-   * its handler waits for the block's end, at most MAX_BLOCK_MS (abortAt aside). From JavaScript
+   * its handler waits for the block's end, at most MAX_BLOCK_MS. From JavaScript
    * that window cannot be closed: ppoll's signal mask would only send the signal to another thread.
    */
   private async blockingSleep(ms: number): Promise<boolean> {
@@ -236,7 +229,8 @@ export class Waker {
       if (fd === null) return true; // closed meanwhile
       const left = until - performance.now();
       if (left <= 0) return false;
-      const cap = this.abortAt === undefined ? MAX_BLOCK_MS : Math.max(1, this.abortAt - performance.now());
+      const due = nextWake();
+      const cap = due === undefined ? MAX_BLOCK_MS : Math.max(1, due - performance.now());
       const result = pollReadable(fd, Math.min(left, MAX_BLOCK_MS, cap));
       if (result === "ready") {
         _drain(fd);

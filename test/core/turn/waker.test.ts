@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { nextWake, wakeAt } from "../../../src/core/deadlines.ts";
 import { Waker } from "../../../src/core/turn/waker.ts";
 
 const linux = process.platform === "linux";
@@ -141,23 +142,25 @@ describe.if(linux)("Waker: a sleep that blocks the thread", () => {
     }
   });
 
-  test("abortAt: the block ends by then, so the timer that aborts fires on time", async () => {
+  test("a time named to wakeAt ends the block, so the timer that aborts fires on time; taken back, it does not", async () => {
     const dir = scratch();
     const lock = join(dir, "0.lock");
     writeFileSync(lock, "");
     const controller = new AbortController();
-    const abortAt = performance.now() + 300;
+    const dropWake = wakeAt(performance.now() + 300);
     const timer = setTimeout(() => controller.abort(), 300);
     try {
-      const w = waker({ closeOf: [lock], block: true, signal: controller.signal, abortAt });
+      const w = waker({ closeOf: [lock], block: true, signal: controller.signal });
       const started = Date.now();
       expect(await w.sleep(30_000)).toBe(true);
       expect(controller.signal.aborted).toBe(true);
-      // Without abortAt the timer would wait for the block's own end (5 s).
+      // Without it the timer would wait for the block's own end (5 s).
       expect(Date.now() - started).toBeLessThan(4000);
     } finally {
       clearTimeout(timer);
+      dropWake();
     }
+    expect(nextWake()).toBeUndefined(); // taken back, it asks nothing of later waits
   });
 
   test("with nothing happening, the sleep runs its time and says so", async () => {
