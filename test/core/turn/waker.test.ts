@@ -20,6 +20,13 @@ function scratch(): string {
   return dir;
 }
 
+/** An empty lock file in a fresh scratch dir. */
+function lockFile(): string {
+  const lock = join(scratch(), "0.lock");
+  writeFileSync(lock, "");
+  return lock;
+}
+
 /** The inotify fd a waker reads (its own, or the shared one), as it held it last. */
 function fdOf(w: Waker): number | null {
   return (w as unknown as { inotifyFd: number | null }).inotifyFd;
@@ -39,9 +46,7 @@ async function elsewhere(script: string): Promise<void> {
 
 describe.if(linux)("Waker: the kernel's events end a sleep long before its time", () => {
   test("closeOf: another process closing the lock file (its holder letting go) wakes the sleeper", async () => {
-    const dir = scratch();
-    const lock = join(dir, "0.lock");
-    writeFileSync(lock, "");
+    const lock = lockFile();
     const w = waker({ closeOf: [lock] });
     expect(w.watchesKernel).toBe(true);
     const sleeping = w.sleep(30_000);
@@ -75,9 +80,7 @@ describe.if(linux)("Waker: the kernel's events end a sleep long before its time"
   });
 
   test("after close() nothing wakes it any more, and the sleep runs out", async () => {
-    const dir = scratch();
-    const lock = join(dir, "0.lock");
-    writeFileSync(lock, "");
+    const lock = lockFile();
     const w = new Waker({ closeOf: [lock] });
     w.close();
     const sleeping = w.sleep(200);
@@ -106,9 +109,7 @@ describe.if(linux)("Waker: the kernel's events end a sleep long before its time"
 // each wake below comes from the kernel: another process's close, a signal, the time given.
 describe.if(linux)("Waker: a sleep that blocks the thread", () => {
   test("another process closing the lock file ends the block", async () => {
-    const dir = scratch();
-    const lock = join(dir, "0.lock");
-    writeFileSync(lock, "");
+    const lock = lockFile();
     const w = waker({ closeOf: [lock], block: true });
     const closer = Bun.spawn(["sh", "-c", `sleep 0.3; exec 3<>'${lock}'; exec 3>&-`]);
     const started = Date.now();
@@ -118,9 +119,7 @@ describe.if(linux)("Waker: a sleep that blocks the thread", () => {
   });
 
   test("a signal ends the block at once; its handler runs and aborts the wait", async () => {
-    const dir = scratch();
-    const lock = join(dir, "0.lock");
-    writeFileSync(lock, "");
+    const lock = lockFile();
     const controller = new AbortController();
     let handled = 0;
     const handler = () => {
@@ -143,9 +142,7 @@ describe.if(linux)("Waker: a sleep that blocks the thread", () => {
   });
 
   test("a time named to wakeAt ends the block, so the timer that aborts fires on time; taken back, it does not", async () => {
-    const dir = scratch();
-    const lock = join(dir, "0.lock");
-    writeFileSync(lock, "");
+    const lock = lockFile();
     const controller = new AbortController();
     const dropWake = wakeAt(performance.now() + 300);
     const timer = setTimeout(() => controller.abort(), 300);
@@ -164,9 +161,7 @@ describe.if(linux)("Waker: a sleep that blocks the thread", () => {
   });
 
   test("with nothing happening, the sleep runs its time and says so", async () => {
-    const dir = scratch();
-    const lock = join(dir, "0.lock");
-    writeFileSync(lock, "");
+    const lock = lockFile();
     const w = waker({ closeOf: [lock], block: true });
     const started = Date.now();
     expect(await w.sleep(200)).toBe(false);
@@ -199,9 +194,7 @@ describe.if(linux)("Waker: a sleep that blocks the thread", () => {
   });
 
   test("an fd closed behind a blocking waker's back: it does not spin, it falls back to polling, and the next waker gets a fresh fd", async () => {
-    const dir = scratch();
-    const lock = join(dir, "0.lock");
-    writeFileSync(lock, "");
+    const lock = lockFile();
     const b = waker({ closeOf: [lock], block: true });
     closeSync(fdOf(b)!); // poll(2) now reports POLLNVAL at once, every time
     expect(await b.sleep(30_000)).toBe(true); // one wake: look now, the watch is lost
