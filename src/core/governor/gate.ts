@@ -263,23 +263,13 @@ export async function admit(options: AdmitOptions): Promise<Admission> {
       return { decision, own };
     });
 
-  // Watching before the first look: a change between that look and the watch would leave no event,
-  // and a waiter behind the head would sleep until its poll. (The entry our look publishes wakes us
-  // once, for a look that finds nothing new.)
-  const waker = new Waker({ changesIn: [ledger.layout.dir], signal: options.signal });
-  let decision: AdmissionDecision;
-  let own: OwnEntry;
-  try {
-    ({ decision, own } = decide(undefined, started));
-  } catch (error) {
-    waker.close();
-    throw error;
-  }
-  if (decision.admit) {
-    waker.close();
-    return _admission(ledger, own, options, timing, readMemory, 0);
-  }
+  let { decision, own } = decide(undefined, started);
+  if (decision.admit) return _admission(ledger, own, options, timing, readMemory, 0);
 
+  const waker = new Waker({ changesIn: [ledger.layout.dir], signal: options.signal });
+  // A change between the first look and the watch left no event: the first round looks again at
+  // once instead of sleeping (only a job that waits pays for the watch and this look).
+  let lookNow = true;
   let announced = false;
   try {
     for (;;) {
@@ -305,7 +295,8 @@ export async function admit(options: AdmitOptions): Promise<Admission> {
       // in front both die, the third notices within a few seconds and its clean-up wakes all.
       let delay = isHead ? timing.headPollMs : Math.min(timing.maxWaiterPollMs, timing.waiterPollMs * decision.ahead);
       if (deadline !== undefined) delay = Math.max(0, Math.min(delay, deadline - Date.now()));
-      const woken = await waker.sleep(delay);
+      const woken = lookNow || (await waker.sleep(delay));
+      lookNow = false;
       if (options.signal?.aborted) throw new WaitAbortedError("wait aborted");
       if (woken && !isHead) {
         // Woken by a change: look first without the lock, and queue for it only when that look
