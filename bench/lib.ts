@@ -130,10 +130,11 @@ function _runtimeDir(scratch: string): string {
   const base = process.env.SEP_BENCH_RUNTIME_ON_DISK === "1" || !existsSync("/dev/shm") ? scratch : "/dev/shm";
   const dir = mkdtempSync(join(base, "sep-bench-runtime-"));
   chmodSync(dir, 0o700);
-  _runtimeDirs.push(dir);
+  _outsideScratch.push(dir);
   return dir;
 }
-const _runtimeDirs: string[] = [];
+/** dirs made outside the scratch dir (runtime dirs, tmpfs projects), removed with it */
+const _outsideScratch: string[] = [];
 
 let _projects = 0;
 
@@ -151,14 +152,14 @@ export function tempProject(ctx: Context, name: string): string {
 export function tmpfsProject(name: string): string | undefined {
   if (!existsSync("/dev/shm")) return undefined;
   const dir = mkdtempSync(join("/dev/shm", `sep-bench-${name}-`));
-  _runtimeDirs.push(dir);
+  _outsideScratch.push(dir);
   mkdirSync(join(dir, ".git"));
   return dir;
 }
 
 export function removeScratch(ctx: Context): void {
   rmSync(ctx.scratch, { recursive: true, force: true });
-  for (const dir of _runtimeDirs) rmSync(dir, { recursive: true, force: true });
+  for (const dir of _outsideScratch) rmSync(dir, { recursive: true, force: true });
 }
 
 // ---------------------------------------------------------------- processes
