@@ -51,12 +51,18 @@ export class RunRecorder {
       peakMemoryBytes: null,
       owner: { pid: process.pid, startTime: ownStartTime() },
     };
-    this.writer = new RunWriter(options.logDir, this.id, () => this.snapshot(), options.clock);
+    // run.json while the run goes on leaves out each job's memorySamples (up to 120 points, ~5 KB):
+    // it is rewritten every 200 ms at most as jobs end, and with every job's samples in it a long
+    // drain would rewrite megabytes each time. The job files have them, readers of a live run merge
+    // those, and the run's last save (finish) writes them whole.
+    this.writer = new RunWriter(options.logDir, this.id, () => this.snapshot({ samples: false }), options.clock);
   }
 
-  /** The run as DESIGN §6's JSON, now. */
-  snapshot(): RunRecord {
-    return { ...this.run, jobs: this.jobs.map(flattenJob) };
+  /** The run as DESIGN §6's JSON, now (`samples: false`: without the jobs' memorySamples). */
+  snapshot(options: { samples?: boolean } = {}): RunRecord {
+    const jobs = this.jobs.map(flattenJob);
+    if (options.samples === false) for (const job of jobs) delete job.memorySamples;
+    return { ...this.run, jobs };
   }
 
   jobRecord(job: Job): JobRecord {
@@ -175,7 +181,7 @@ export class RunRecorder {
     Object.assign(this.run, run);
     if (this.recorded) {
       try {
-        this.writer.saveRun();
+        this.writer.saveRun(this.snapshot());
       } catch (error) {
         notice.warn(`could not write the record of run ${this.id} (${errorMessage(error)})`);
       }

@@ -39,9 +39,10 @@ export class RunWriter {
     return this.layout.jobLog(this.runId, n);
   }
 
-  saveRun(): void {
+  /** Write run.json now: `record`, or the snapshot the writer was given. */
+  saveRun(record: RunRecord = this.snapshot()): void {
     this.close();
-    writeJsonAtomic(this.layout.runRecord(this.runId), this.snapshot());
+    writeJsonAtomic(this.layout.runRecord(this.runId), record);
     this.runSavedAt = this.now();
   }
 

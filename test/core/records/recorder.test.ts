@@ -136,14 +136,19 @@ test("openQueued writes the run and its jobs at once, queued, before any turn (a
   expect(second.status).toBe("queued");
 });
 
-test("a completed job keeps its memory samples in its file and run.json; one with no measured peak has none", () => {
+test("a completed job keeps its memory samples in its file, and run.json gets them when the run ends (not in the saves while it runs); one with no measured peak has none", () => {
   using dir = tempDir();
-  const recorder = new RunRecorder({ logDir: dir.path, keepRuns: 0, title: "samples" });
+  // A clock that moves past the save interval at every look: each job save writes run.json too.
+  let now = 0;
+  const recorder = new RunRecorder({ logDir: dir.path, keepRuns: 0, title: "samples", clock: () => (now += RUN_SAVE_INTERVAL_MS) });
   recorder.open();
   const measured = recorder.addJob(facts("alloc"));
   recorder.started(measured);
   const samples: [number, number][] = [[2, 1024], [250, 4096], [400, 2048]];
   recorder.completed(measured, { ...outcome(0), peakMemoryBytes: 4096, memorySamples: samples });
+  const running = readRunFile(dir.path, recorder.id);
+  expect(running.jobs[0]!.status).toBe("completed"); // this save did happen
+  expect("memorySamples" in running.jobs[0]!).toBe(false);
   const gone = recorder.addJob(facts("true"));
   recorder.started(gone);
   // gone before its first poll counted anything: the polls saw 0 bytes, the peak is null
