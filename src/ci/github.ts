@@ -64,13 +64,13 @@ export function stepSummary(run: RunRecord): string {
 }
 
 /** At most this many jobs are charted (the biggest peaks), so the summary stays small. */
-export const CHARTED_JOBS = 8;
+const CHARTED_JOBS = 8;
 
 /**
  * The Mermaid chart of the jobs' memory over time and its legend (the chart has none: the lines
  * are told apart by colour). No lines when no job has memory samples.
  */
-export function memoryChartSection(run: RunRecord): string[] {
+function memoryChartSection(run: RunRecord): string[] {
   const chart = runMemoryChart(run, { maxJobs: CHARTED_JOBS });
   if (!chart) return [];
   const legend = [

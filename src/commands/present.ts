@@ -108,7 +108,7 @@ export function renderJobsTable(run: RunRecord, now: Date): string {
  * Each job's memory over time, under the jobs table: a sparkline from its first poll to its last,
  * and what it is scaled to. Nothing for jobs without samples (runs recorded before sep kept them).
  */
-export function memoryLines(run: RunRecord): string {
+function memoryLines(run: RunRecord): string {
   const lines = run.jobs.flatMap((job, index) => {
     const line = sparkline(job);
     return line ? [{ label: `job ${jobNumber(job, index)}`, line }] : [];

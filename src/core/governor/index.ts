@@ -10,7 +10,6 @@
 import { type MachineMemory } from "./budget.ts";
 import {
   commandKey,
-  expectedDurationMs,
   type ProfileIo,
   readProfileRuns,
   recordProfileRun,
@@ -35,8 +34,6 @@ export interface ReservationPlan {
   argv: string[];
   /** the cwd relative to the project root */
   cwd: string;
-  /** median of the recorded durations, for an ETA; undefined with no history */
-  expectedDurationMs?: number;
   stateDir?: string;
 }
 
@@ -64,7 +61,6 @@ export function planReservation(options: PlanReservationOptions): ReservationPla
     repositoryKey: repoKey,
     argv: options.argv,
     cwd,
-    expectedDurationMs: expectedDurationMs(runs),
     ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
   };
 }

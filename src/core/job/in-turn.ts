@@ -85,7 +85,8 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       // Only a job that really waits reads history for its ETA: the turn taken at once never does.
       onWaiting: (info) => {
         waited = true;
-        options.reporter?.waiting?.({ ...info, ...turnEta(config, holder, info.holders) });
+        const reporter = options.reporter;
+        if (reporter?.waiting) reporter.waiting({ ...info, ...turnEta(config, holder, info.holders) });
       },
       onTicket: options.onTicket,
     });
@@ -110,7 +111,8 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
             waitTimeoutMs: options.waitTimeoutMs === undefined ? undefined : Math.max(0, options.waitTimeoutMs - (Date.now() - waitStartedAt)),
             signal: waitSignal,
                   waited,
-            onWaiting: (info) => options.reporter?.admissionWaiting?.(info, job.name),
+            // The gate works out an ETA for this only when someone will be told.
+            onWaiting: options.reporter?.admissionWaiting && ((info) => options.reporter?.admissionWaiting?.(info, job.name)),
           })
         : undefined;
     } catch (error) {

@@ -160,7 +160,7 @@ export function loadRun(logDir: string, idOrPrefix: string, now?: Date): RunReco
 }
 
 /** Runs read at most when looking for a command's durations, newest first. */
-export const DURATION_SCAN_RUNS = 200;
+const DURATION_SCAN_RUNS = 200;
 
 /** A command as the run records tell it apart: its argv and its cwd. */
 export function commandOfJob(argv: readonly string[], cwd: string): string {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MB } from "../../../src/core/governor/budget.ts";
-import { planReservation, recordFinishedRun } from "../../../src/core/governor/index.ts";
+import { etaReader, planReservation, recordFinishedRun } from "../../../src/core/governor/index.ts";
 import {
   commandKey,
   expectedDurationMs,
@@ -193,7 +193,7 @@ describe("profile files", () => {
     recordFinishedRun(first, { peakBytes: 300 * MB, durationMs: 4000 });
     const second = planReservation(common);
     expect(second.reservation).toEqual({ bytes: Math.ceil(300 * MB * 1.2), source: "learned" });
-    expect(second.expectedDurationMs).toBe(4000);
+    expect(etaReader({ stateDir }).expectedDurationMs({ argv: ["pytest"], cwd: projectRoot, projectRoot })).toBe(4000);
     expect(planReservation({ ...common, flagBytes: 100 * MB }).reservation).toEqual({ bytes: 100 * MB, source: "flag" });
   });
 });
