@@ -77,14 +77,17 @@ export function sparkline(job: JobRecord, width = SPARKLINE_WIDTH): Sparkline | 
   const peak = typeof job.peakMemoryBytes === "number" ? job.peakMemoryBytes : Math.max(...points.map(([, bytes]) => bytes));
   const limit = _limitBytes(job);
   const top = limit ?? peak;
-  const bars = values.map((bytes) => BARS[_level(bytes, top)]).join("");
+  const bars = values.map((bytes) => barFor(bytes, top)).join("");
   return { bars, scale: limit === undefined ? `peak ${formatBytes(peak)}, no limit (scaled to the peak)` : `peak ${formatBytes(peak)} of ${formatBytes(limit)}` };
 }
 
-/** 0..7: the eighth of `top` that `bytes` reaches (anything above 0 shows at least the lowest bar). */
-function _level(bytes: number, top: number): number {
-  if (!(top > 0)) return 0;
-  return Math.min(BARS.length - 1, Math.max(0, Math.ceil((bytes / top) * BARS.length) - 1));
+/**
+ * The block character for the eighth of `top` that `bytes` reaches: the lowest bar for 0 (and for
+ * no scale at all), the highest at or above top. Every sparkline of sep draws with it.
+ */
+export function barFor(bytes: number, top: number): string {
+  if (!(top > 0)) return BARS[0]!;
+  return BARS[Math.min(BARS.length - 1, Math.max(0, Math.ceil((bytes / top) * BARS.length) - 1))]!;
 }
 
 function _limitBytes(job: JobRecord): number | undefined {

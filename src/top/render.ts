@@ -7,6 +7,7 @@ import { describeWait, etaCell, gateWaitReason } from "../commands/present.ts";
 import type { MachineView, ViewJob } from "../core/governor/view.ts";
 import { fitWidth, formatBytes, formatDuration, padWidth, textWidth } from "../format.ts";
 import { HISTORY_WINDOW_MS, type MemoryHistory, type Sample } from "./history.ts";
+import { barFor } from "../memory-chart.ts";
 
 export interface FrameOptions {
   /** terminal columns; Infinity = cut nothing (a plain snapshot) */
@@ -21,7 +22,6 @@ export interface FrameOptions {
 
 const SNAPSHOT_BAR = 40;
 const JOB_BAR = 8;
-const SPARK = " ▁▂▃▄▅▆▇█";
 /** The columns to give up, first to last, when the terminal is too narrow for all of them. */
 const DROP_ORDER = ["LAST MINUTE", "RESERVED", "ETA", "ELAPSED", "PROJECT", "MEMORY"];
 
@@ -207,7 +207,7 @@ export function sparkline(samples: readonly Sample[], cells: number, nowMs: numb
   for (const value of values) {
     last = value ?? last;
     if (last === undefined) out += " ";
-    else out += SPARK[scale > 0 ? Math.max(1, Math.ceil((last / scale) * 8)) : 1];
+    else out += barFor(last, scale);
   }
   return out;
 }
