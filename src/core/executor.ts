@@ -1,6 +1,6 @@
 // Runs one job: spawn it detached, stream its output, race the time, memory and signal watchers,
 // and leave no process of its tree behind. The first reason to stop it wins and is recorded.
-import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { decide, type JobEnding, type KillReason, signalName, type Verdict } from "./conclusion.ts";
 import { interrupted, onRepeatedInterrupt } from "./interrupts.ts";
@@ -39,8 +39,8 @@ export interface JobSpec {
   marker?: string;
   /** stops the job from outside (pipeline timeout, `sep queue stop`); its reason is a KillReason */
   abort?: AbortSignal;
-  /** called as soon as the job has a pid (= its process group id) */
-  onSpawn?(pid: number): void;
+  /** called as soon as the job has a pid (= its process group id), with its leader's start time (undefined: unknown) */
+  onSpawn?(pid: number, leaderStartTime: number | undefined): void;
   /**
    * Called once the job's leader has exited and nothing of its tree is left, its output copied,
    * with the result runJob is about to return: the moment the next job may start (the turn is
@@ -270,7 +270,8 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     intervalMs: spec.checkIntervalMs,
     onExceeded: (info) => stopJob({ kind: "memory" }, { measuredBytes: info.measuredBytes, processes: info.processes }),
   });
-  spec.onSpawn?.(pgid);
+  const leaderStartTime = processStartTime(pgid) ?? undefined;
+  spec.onSpawn?.(pgid, leaderStartTime);
   armTimer();
   const control: JobControl = {
     pause: () => {
@@ -291,7 +292,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
       return pausedAt !== undefined;
     },
     pgid,
-    leaderStartTime: processStartTime(pgid) ?? undefined,
+    leaderStartTime,
     treeBytes: () => memory.lastSample?.treeBytes ?? 0,
   };
   const releaseControl = spec.control?.(control);
@@ -392,7 +393,7 @@ function withJobOomScore<T>(spawn: () => T, warn: (message: string) => void): T 
   const previous = _ownOomScoreAdj;
   if (previous === null || previous === JOB_OOM_SCORE_ADJ) return spawn(); // no /proc, or a sep inside a job: already there
   try {
-    writeFileSync(OOM_SCORE_ADJ, JOB_OOM_SCORE_ADJ);
+    _writeOomScoreAdj(JOB_OOM_SCORE_ADJ);
   } catch {
     return spawn();
   }
@@ -400,11 +401,19 @@ function withJobOomScore<T>(spawn: () => T, warn: (message: string) => void): T 
     return spawn();
   } finally {
     try {
-      writeFileSync(OOM_SCORE_ADJ, previous);
+      _writeOomScoreAdj(previous);
     } catch (error) {
       warn(`could not set sep's oom_score_adj back to ${previous} (${(error as NodeJS.ErrnoException).code}); the kernel's OOM killer may pick sep itself`);
     }
   }
+}
+
+/** The file stays open (close-on-exec) from spawn to spawn: each write is one pwrite, not open, write, close. */
+let _oomScoreAdjFd: number | undefined;
+
+function _writeOomScoreAdj(value: string): void {
+  _oomScoreAdjFd ??= openSync(OOM_SCORE_ADJ, "w");
+  writeSync(_oomScoreAdjFd, value, 0);
 }
 
 function spawnDetached(path: string, spec: JobSpec) {

@@ -54,6 +54,8 @@ export function lockLayout(lockDir: string) {
     slotsDir: join(lockDir, "slots"),
     slotLock: (slot: number) => join(lockDir, "slots", `${slot}.lock`),
     slotHolder: (slot: number) => join(lockDir, "slots", `${slot}.json`),
+    /** the holder again, once its job is spawned, with the job's process group (see turn/slots.ts) */
+    slotStarted: (slot: number) => join(lockDir, "slots", `${slot}.started.json`),
     queueDir: join(lockDir, "queue"),
     queueEntry: (seq: number) => join(lockDir, "queue", `${String(seq).padStart(12, "0")}.json`),
     queueLock: join(lockDir, "queue.lock"),

@@ -90,7 +90,7 @@ async function busyMachine(machine = privateMachine()): Promise<Busy> {
 
   const holder = stopLater(startSep(["--reserve", "250", "--", ...holderArgv], { cwd: dirA, env: machine.env }));
   await waitFor(() => ledgerEntries(machine.runtime).some((entry) => entry.pid === holder.pid && entry.pgid), { what: "the holder to be admitted and spawned" });
-  await waitFor(() => JSON.parse(readFileSync(join(dirA, ".sequential-locks/slots/0.json"), "utf8")).pgid, { what: "the holder's slot record to name its job" });
+  await waitFor(() => JSON.parse(readFileSync(join(dirA, ".sequential-locks/slots/0.started.json"), "utf8")).pgid, { what: "the holder's slot record to name its job" });
   const gateWaiter = stopLater(startSep(["--reserve", "200", "--", "touch", "b.ran"], { cwd: dirB, env: machine.env }));
   await waitFor(() => gateWaiter.stderr().includes("waiting for memory"), { what: "B to wait at the gate" });
   const turnWaiter = stopLater(startSep(["--", "echo", "after-a"], { cwd: dirA, env: machine.env }));

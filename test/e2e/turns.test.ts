@@ -186,10 +186,10 @@ describe("a holder killed with SIGKILL frees the slot; its leftovers die before 
       await waitForFile(join(dir, "left.pid"));
       const leader = readPid(join(dir, "leader.pid"));
       const left = readPid(join(dir, "left.pid"));
-      // The slot file names the running job's process group once it is spawned.
+      // The slot's started record names the running job's process group once it is spawned.
       await waitFor(
         () => {
-          const slot = join(dir, ".sequential-locks/slots/0.json");
+          const slot = join(dir, ".sequential-locks/slots/0.started.json");
           return existsSync(slot) && JSON.parse(readFileSync(slot, "utf8")).pgid === leader;
         },
         { what: "the holder to record its job's process group" },
@@ -390,7 +390,7 @@ describe("scope machine (SEP_SCOPE=machine)", () => {
     const leader = readPid(join(a, "leader.pid"));
     await waitFor(
       () => {
-        const slot = join(runtime, "sep/slots/0.json");
+        const slot = join(runtime, "sep/slots/0.started.json");
         return existsSync(slot) && JSON.parse(readFileSync(slot, "utf8")).pgid === leader;
       },
       { what: "the holder to record its job" },

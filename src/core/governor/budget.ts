@@ -229,8 +229,14 @@ function _cgroupDirs(): CgroupMemoryDir[] {
   return _dirs;
 }
 
+/** When sep's cgroup was last found to have no memory limit at any level. */
+let _unlimitedAt = Number.NEGATIVE_INFINITY;
+/** A cgroup found unlimited is believed so this long: limits are set once, and a drain asks at every job. */
+const UNLIMITED_TTL_MS = 1000;
+
 /** The figures of each limited level of sep's cgroup (read-only; nothing there is ever written). */
 export function readCgroupLevels(): CgroupLevel[] {
+  if (performance.now() - _unlimitedAt < UNLIMITED_TTL_MS) return [];
   const levels: CgroupLevel[] = [];
   for (const { version, dir } of _cgroupDirs()) {
     const limitText = _readText(join(dir, version === 2 ? "memory.max" : "memory.limit_in_bytes"));
@@ -240,6 +246,8 @@ export function readCgroupLevels(): CgroupLevel[] {
     const usage = Number((_readText(join(dir, version === 2 ? "memory.current" : "memory.usage_in_bytes")) ?? "0").trim()) || 0;
     levels.push({ limitBytes, usageBytes: usage, inactiveFileBytes: parseInactiveFile(_readText(join(dir, "memory.stat")) ?? "") });
   }
+  // A limited cgroup is read afresh every time: its usage is what admission decides on.
+  if (levels.length === 0) _unlimitedAt = performance.now();
   return levels;
 }
 

@@ -4,7 +4,7 @@
 //   const budget = resolveBudget(config);                 // budgetBytes 0 = off: skip the rest
 //   const plan = planReservation({ projectRoot, argv, cwd, memoryLimitBytes, budgetBytes: budget.budgetBytes });
 //   const admission = await admit({ budget, reservation: plan.reservation, job: { id, projectRoot, argv, cwd } });
-//   runJob({ ..., onSpawn: (pid) => admission.jobStarted(pid, processStartTime(pid) ?? undefined), control: admission.control });
+//   runJob({ ..., onSpawn: (pid, startTime) => admission.jobStarted(pid, startTime), control: admission.control });
 //   admission.release();                                  // in a finally
 //   recordFinishedRun(plan, { peakBytes, durationMs });   // when a peak was measured
 import { type MachineMemory } from "./budget.ts";
@@ -49,10 +49,27 @@ export interface PlanReservationOptions extends ProfileIo {
   budgetBytes: number;
 }
 
+/**
+ * A project's repository key and a cwd's place in it, found once per process: they take a realpath
+ * of each path and a look at `.git`, ~15 calls, and a drain asks for the same ones at every job.
+ */
+const _places = new Map<string, { repoKey: string; cwd: string }>();
+const MAX_PLACES = 64;
+
+function _place(projectRoot: string, cwd: string): { repoKey: string; cwd: string } {
+  const key = `${projectRoot}\0${cwd}`;
+  let place = _places.get(key);
+  if (!place) {
+    if (_places.size >= MAX_PLACES) _places.clear();
+    place = { repoKey: repositoryKey(projectRoot), cwd: relativeCwd(projectRoot, cwd) };
+    _places.set(key, place);
+  }
+  return place;
+}
+
 /** How much the job reserves and why (flag, learned from its profile, or its limit). Read-only. */
 export function planReservation(options: PlanReservationOptions): ReservationPlan {
-  const repoKey = repositoryKey(options.projectRoot);
-  const cwd = relativeCwd(options.projectRoot, options.cwd);
+  const { repoKey, cwd } = _place(options.projectRoot, options.cwd);
   const profileKey = commandKey(repoKey, options.argv, cwd);
   const runs = options.flagBytes === undefined ? readProfileRuns(profileKey, options) : [];
   return {

@@ -6,7 +6,7 @@ import type { KillReason } from "../conclusion.ts";
 import { JOB_MARKER, type JobResult, runJob } from "../executor.ts";
 import { interrupted, interruptExitCode, interruptSignal } from "../interrupts.ts";
 import { notice } from "../notices.ts";
-import { ownStartTime, processStartTime } from "../proc/index.ts";
+import { ownStartTime } from "../proc/index.ts";
 import type { Job, RunRecorder } from "../records/recorder.ts";
 import { reconcileRun } from "../records/reconcile.ts";
 import { killLeftovers } from "../turn/leftovers.ts";
@@ -85,6 +85,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       // Only a job that really waits reads history for its ETA: the turn taken at once never does.
       onWaiting: (info) => {
         waited = true;
+        recorder.waiting(job);
         const reporter = options.reporter;
         if (reporter?.waiting) reporter.waiting({ ...info, ...turnEta(config, holder, info.holders) });
       },
@@ -110,7 +111,8 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
         ? await passMachineGate(prepared, {
             waitTimeoutMs: options.waitTimeoutMs === undefined ? undefined : Math.max(0, options.waitTimeoutMs - (Date.now() - waitStartedAt)),
             signal: waitSignal,
-                  waited,
+            waited,
+            onQueued: () => recorder.waiting(job),
             // The gate works out an ETA for this only when someone will be told.
             onWaiting: options.reporter?.admissionWaiting && ((info) => options.reporter?.admissionWaiting?.(info, job.name)),
           })
@@ -146,9 +148,9 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       marker: nested ? process.env[JOB_MARKER] : undefined,
       logPath,
       forwardOutput: options.forwardOutput,
-      onSpawn: (pid) => {
+      onSpawn: (pid, leaderStartTime) => {
         holder.pgid = pid;
-        holder.leaderStartTime = processStartTime(pid) ?? undefined;
+        holder.leaderStartTime = leaderStartTime;
         holder.startedAt = startedAt;
         turn.recordHolder(holder);
         recorder.spawned(job);

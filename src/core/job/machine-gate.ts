@@ -77,6 +77,8 @@ export interface PassGateOptions {
   /** what is left of --wait-timeout after the project turn came */
   waitTimeoutMs?: number;
   signal: AbortSignal;
+  /** told once when the job cannot be admitted at once */
+  onQueued?(): void;
   /** told once when the job cannot be admitted at once, with when it is expected to be (null: not known) */
   onWaiting?(info: GateWaitingInfo & { startsInMs: number | null }): void;
   /**
@@ -108,7 +110,11 @@ export async function passMachineGate(prepared: PreparedGate, options: PassGateO
     waitTimeoutMs: options.waitTimeoutMs,
     signal: options.signal,
     readMemory,
-    onWaiting: options.onWaiting && ((info) => options.onWaiting?.({ ...info, startsInMs: gateEta(job) })),
+    onWaiting: (info) => {
+      options.onQueued?.();
+      // The ETA (a ledger read) only when someone will be told.
+      options.onWaiting?.({ ...info, startsInMs: gateEta(job) });
+    },
     onWarning: notice.warn,
     onPressure: ({ action, why }) => notice.info(`${job.name}: ${action === "pause" ? "paused" : "resumed"} (${why})`),
   });

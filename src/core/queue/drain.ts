@@ -161,8 +161,9 @@ async function _drain(config: ResolvedConfig, options: DrainOptions): Promise<Dr
       }
       if (!claimEntry(lockDir, entry)) continue;
 
-      // Recorded at once, before its turn: a drain killed while the job waits leaves a record
-      // that says so, and the job is returned to the queue by the next drain.
+      // The run's records exist from its first job on; the job's own file is written when it
+      // waits for its turn (a drain killed meanwhile leaves a record that says so, and the next
+      // drain returns the job to the queue) or when it starts.
       recorder.open();
       if (recorder.jobCount === 0) recorder.retitle(entry.name ?? entry.argv.join(" "));
       const { job, limits } = addJob(recorder, entry, config);

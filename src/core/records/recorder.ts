@@ -31,6 +31,8 @@ export class RunRecorder {
   readonly id: string;
   private readonly run: Omit<RunRecord, "jobs">;
   private readonly jobs: Job[] = [];
+  /** jobs whose file has been written */
+  private readonly written = new WeakSet<Job>();
   private readonly writer: RunWriter;
   /** undefined until open(); false when the records could not be created (the run goes unrecorded) */
   private recorded: boolean | undefined;
@@ -114,12 +116,25 @@ export class RunRecorder {
     this.run.title = title;
   }
 
-  /** A new job at the end of the run, queued. */
+  /**
+   * A new job at the end of the run, queued. Its file is first written when it waits (waiting()) or
+   * starts (spawned()): a job whose turn comes at once, the common case in a drain, is written
+   * twice (started, completed), the second write its file's first replace.
+   */
   addJob(facts: Omit<JobFacts, "n">, queuedAt = new Date()): Job {
     const job = newJob(this.id, { ...facts, n: this.jobs.length + 1 }, queuedAt);
     this.jobs.push(job);
-    this.save(job);
     return job;
+  }
+
+  /**
+   * The job waits for its turn, or at the machine gate: its queued record is written now (once), so
+   * a sep killed while it waits leaves a record saying so. No-op before open(): a `sep --` run has
+   * no records until its first turn comes.
+   */
+  waiting(job: Job): void {
+    if (job.state.status !== "queued" || this.written.has(job)) return;
+    this.save(job);
   }
 
   /** The invocation took its place in line: that is when the job (and, for its first job, the run) was queued. */
@@ -204,6 +219,7 @@ export class RunRecorder {
     if (!this.recorded) return;
     try {
       this.writer.saveJob(flattenJob(job));
+      this.written.add(job);
     } catch (error) {
       notice.warn(`could not write the record of job ${job.id} (${errorMessage(error)}); its last state is lost`);
     }

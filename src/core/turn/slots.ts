@@ -1,5 +1,12 @@
 // Slots: `slots` kernel-locked places per scope. A holder records who it is (and, once spawned, its
-// job's process group) in its slot file, so after a crash the next holder finds what was left.
+// job's process group) in its slot files, so after a crash the next holder finds what was left.
+//
+// Two files, not one rewritten: `N.json` before the spawn (who holds the slot, and the job id whose
+// SEP_JOB_ID marker finds its processes), `N.started.json` after it (the same, with the process
+// group). A second write to a fresh name is a file created and, at release, deleted; rewriting one
+// name would be a replace, which ext4 forces to the disk at once (and whose deletion a disk mounted
+// with `discard` then waits for), once per job on the path of every hand-over. Readers take the
+// started record when there is one.
 import { existsSync, readdirSync } from "node:fs";
 import { lockLayout } from "../paths.ts";
 import { readJson, unlinkSafe, writeJsonAtomic } from "../store.ts";
@@ -30,9 +37,22 @@ export interface Turn {
   slot: number;
   /** the record a crashed previous holder of this slot left behind: its processes may still run */
   leftover?: Holder;
-  /** note the running job in the slot file, so a later sep can clean up after a crash of ours */
+  /** note the job in the slot's files (before its spawn, and with its pgid after), so a later sep can clean up after a crash of ours */
   recordHolder(holder: Holder): void;
   release(): void;
+}
+
+type LockLayout = ReturnType<typeof lockLayout>;
+
+/** A slot's holder as last recorded: its started record (with the job's process group) if it has one. */
+function readSlot(layout: LockLayout, slot: number): Holder | undefined {
+  return readJson<Holder>(layout.slotStarted(slot)) ?? readJson<Holder>(layout.slotHolder(slot));
+}
+
+/** Forget a slot's holder: the started record first, so no moment shows a started job without its holder. */
+function clearSlot(layout: LockLayout, slot: number): void {
+  unlinkSafe(layout.slotStarted(slot));
+  unlinkSafe(layout.slotHolder(slot));
 }
 
 /** Current slot holders of a scope, as recorded (for messages and status). */
@@ -40,7 +60,7 @@ export function readHolders(lockDir: string, slots: number): Holder[] {
   const layout = lockLayout(lockDir);
   const holders: Holder[] = [];
   for (let slot = 0; slot < slots; slot++) {
-    const holder = readJson<Holder>(layout.slotHolder(slot));
+    const holder = readSlot(layout, slot);
     if (holder) holders.push(holder);
   }
   return holders;
@@ -60,7 +80,7 @@ export function listHolders(lockDir: string): Holder[] {
     return [];
   }
   const slots = names.flatMap((name) => (/^\d+\.json$/.test(name) ? [Number.parseInt(name, 10)] : [])).sort((a, b) => a - b);
-  return slots.flatMap((slot) => readJson<Holder>(layout.slotHolder(slot)) ?? []);
+  return slots.flatMap((slot) => readSlot(layout, slot) ?? []);
 }
 
 /**
@@ -71,33 +91,39 @@ export function listHolders(lockDir: string): Holder[] {
 export async function reclaimAbandonedSlots(lockDir: string, slots: number, cleanUp: (holder: Holder) => Promise<void>): Promise<void> {
   const layout = lockLayout(lockDir);
   for (let slot = 0; slot < slots; slot++) {
-    if (!existsSync(layout.slotHolder(slot))) continue;
+    if (!existsSync(layout.slotHolder(slot)) && !existsSync(layout.slotStarted(slot))) continue;
     const fd = tryLockFile(layout.slotLock(slot));
     if (fd === undefined) continue;
     try {
-      const holder = readJson<Holder>(layout.slotHolder(slot));
+      const holder = readSlot(layout, slot);
       if (holder) await cleanUp(holder);
-      unlinkSafe(layout.slotHolder(slot));
+      clearSlot(layout, slot);
     } finally {
       closeFd(fd);
     }
   }
 }
 
-export function takeSlot(layout: ReturnType<typeof lockLayout>, slot: number, fd: number): Turn {
-  // The previous holder deletes its slot file when it finishes; a file still here means it died
+export function takeSlot(layout: LockLayout, slot: number, fd: number): Turn {
+  // The previous holder deletes its slot files when it finishes; a file still here means it died
   // without cleaning up, and its job's processes may still be running.
-  const holderPath = layout.slotHolder(slot);
-  const leftover = readJson<Holder>(holderPath);
+  const leftover = readSlot(layout, slot);
+  let stale = leftover !== undefined;
   let released = false;
   return {
     slot,
     leftover,
-    recordHolder: (holder) => writeJsonAtomic(holderPath, holder),
+    recordHolder: (holder) => {
+      if (holder.pgid !== undefined) return writeJsonAtomic(layout.slotStarted(slot), holder);
+      // A dead holder's started record must not stand for this holder's job.
+      if (stale) unlinkSafe(layout.slotStarted(slot));
+      stale = false;
+      writeJsonAtomic(layout.slotHolder(slot), holder);
+    },
     release: () => {
       if (released) return;
       released = true;
-      unlinkSafe(holderPath);
+      clearSlot(layout, slot);
       releaseLockFile(fd);
     },
   };

@@ -143,4 +143,28 @@ describe.if(linux)("watching a tree between polls", () => {
     });
     expect(open.filter((target) => target.endsWith("/statm"))).toEqual([]);
   });
+  test("walks from this process's own pid, through its kept children files, see each child come and go", async () => {
+    const fdsOf = () =>
+      readdirSync("/proc/self/fd").filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).endsWith("/children");
+        } catch {
+          return false;
+        }
+      }).length;
+    const first = spawnTracked(["sleep", "30"]);
+    expect(descendants(process.pid)).toContain(first.pid);
+    const kept = fdsOf();
+    expect(kept).toBeGreaterThan(0); // one per thread of this process, kept from walk to walk
+    process.kill(first.pid, "SIGKILL");
+    await first.exited;
+    expect(descendants(process.pid)).not.toContain(first.pid);
+    const second = spawnTracked(["sleep", "30"]);
+    const found = descendants(process.pid);
+    expect(found).toContain(second.pid);
+    expect(found).not.toContain(first.pid);
+    // No file is opened again per walk: as many as threads, however many walks.
+    for (let i = 0; i < 5; i++) descendants(process.pid);
+    expect(fdsOf()).toBeLessThanOrEqual(readdirSync("/proc/self/task").length);
+  });
 });

@@ -2,7 +2,7 @@
 // most every 200 ms (an injected clock, not the wall clock, proves it), and a reconcile after a
 // crash merges the job files, which are always current.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { logLayout } from "../../../src/core/paths.ts";
 import { RunRecorder } from "../../../src/core/records/recorder.ts";
 import { reconcileRun } from "../../../src/core/records/reconcile.ts";
@@ -26,8 +26,9 @@ test("a run whose sep died mid-drain: jobs written after the last run.json are m
   const first = recorder.addJob(facts("one"));
   recorder.started(first);
   recorder.completed(first, outcome(0));
-  now += RUN_SAVE_INTERVAL_MS; // the next save is due: run.json gets job 1 completed, job 2 queued
+  now += RUN_SAVE_INTERVAL_MS;
   const second = recorder.addJob(facts("two", ["sleep", "9"]));
+  recorder.waiting(second); // it waits for its turn; the next save is due: run.json gets job 1 completed, job 2 queued
   recorder.started(second); // throttled: only jobs/2.json says it started
 
   const before = readRunFile(dir.path, recorder.id);
@@ -98,6 +99,29 @@ describe("transitions", () => {
     expect(run).toMatchObject({ status: "completed", conclusion: "failure", exitCode: 3, peakMemoryBytes: 1024 });
     expect(run.jobs[0]).toMatchObject({ status: "completed", conclusion: "failure", exitCode: 3, durationMs: 10, warnings: ["the job log is incomplete"] });
     expect(readRunFile(dir.path, recorder.id)).toMatchObject({ status: "completed", conclusion: "failure", exitCode: 3 });
+  });
+
+  test("a job's file is first written when it waits (once) or starts, not when it is added", () => {
+    using dir = tempDir();
+    const recorder = new RunRecorder({ logDir: dir.path, keepRuns: 0, title: "t" });
+    recorder.open();
+    const jobFile = (n: number) => logLayout(dir.path).jobRecord(recorder.id, n);
+    const readJob = (n: number) => JSON.parse(readFileSync(jobFile(n), "utf8"));
+    const atOnce = recorder.addJob(facts("at once"));
+    const waits = recorder.addJob(facts("waits"));
+    expect(existsSync(jobFile(1))).toBe(false);
+    expect(existsSync(jobFile(2))).toBe(false);
+    recorder.waiting(waits);
+    expect(readJob(2).status).toBe("queued");
+    // A second wait (the machine gate after the turn) writes nothing new: the file stays as it is.
+    rmSync(jobFile(2));
+    recorder.waiting(waits);
+    expect(existsSync(jobFile(2))).toBe(false);
+    recorder.started(atOnce);
+    expect(readJob(1).status).toBe("in_progress");
+    // A started job is no longer queued: waiting() never takes its record back.
+    recorder.waiting(atOnce);
+    expect(readJob(1).status).toBe("in_progress");
   });
 
   test("a run that is never opened writes nothing", () => {

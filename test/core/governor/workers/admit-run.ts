@@ -4,7 +4,6 @@
 // Prints one JSON line at the end: { exitCode, pausedMs, admissionPausedMs, waitedMs }.
 import { admit } from "../../../../src/core/governor/gate.ts";
 import { runJob } from "../../../../src/core/executor.ts";
-import { processStartTime } from "../../../../src/core/proc/index.ts";
 
 const MB = 1024 * 1024;
 const args = JSON.parse(process.argv[2] ?? "{}") as {
@@ -35,7 +34,7 @@ try {
     memoryLimitBytes: 0,
     checkIntervalMs: 100,
     killGraceMs: 1000,
-    onSpawn: (pid) => admission.jobStarted(pid, processStartTime(pid) ?? undefined),
+    onSpawn: (pid, startTime) => admission.jobStarted(pid, startTime),
     control: admission.control,
   });
   console.log(JSON.stringify({ exitCode: result.verdict.exitCode, pausedMs: result.pausedMs, admissionPausedMs: admission.pausedMs(), waitedMs: admission.record.waitedMs }));
