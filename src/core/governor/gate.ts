@@ -10,7 +10,7 @@
 import { WaitAbortedError, WaitTimeoutError } from "../turn/wait.ts";
 import { Waker } from "../turn/waker.ts";
 import type { JobControl } from "../executor.ts";
-import { ownStartTime } from "../proc/index.ts";
+import { isSameProcess, ownStartTime } from "../proc/index.ts";
 import { availableBytes, type Budget, type MachineMemory, readMachineMemory } from "./budget.ts";
 import { Ledger, type LedgerEntry, type OwnEntry } from "./ledger.ts";
 import { decidePressure, type PressureDecision } from "./pressure.ts";
@@ -28,6 +28,15 @@ export interface GovernorTiming {
    * only, since ledger events wake them all and the head nudges them when memory frees
    */
   maxWaiterPollMs: number;
+  /**
+   * A wait that only a change to the ledger can end (the budget is full, the job must run alone, or
+   * the line ahead goes first) sleeps on the ledger's events, which come for every admission, every
+   * release and every death (the kernel closes a dead owner's entry file): its timed looks are a
+   * net only, the head's every ledgerNetMs, the n-th waiter's every n × ledgerNetMs (at most
+   * maxWaiterPollMs). Only a wait for free memory, which changes outside the ledger, keeps the
+   * headPollMs / waiterPollMs cadence.
+   */
+  ledgerNetMs: number;
   /** once the head has waited this long, no later job may start ahead of it */
   headWaitMs: number;
   /** how often a running job's sep looks for memory pressure */
@@ -40,6 +49,7 @@ export const DEFAULT_TIMING: GovernorTiming = {
   headPollMs: 1000,
   waiterPollMs: 2000,
   maxWaiterPollMs: 60_000,
+  ledgerNetMs: 5000,
   headWaitMs: 60_000,
   pressurePollMs: 500,
   settleMs: 2000,
@@ -290,10 +300,13 @@ export async function admit(options: AdmitOptions): Promise<Admission> {
       if (deadline !== undefined && Date.now() >= deadline) throw new WaitTimeoutError(Math.round((options.waitTimeoutMs ?? 0) / 100) / 10);
       const isHead = decision.ahead === 0;
       // Each look costs a wake-up of this process (~1 ms of reading the ledger, plus the runtime's
-      // own), so the further back, the rarer: 50 waiters take about 3 looks a second together.
-      // `ahead` is from the last look under the lock, which counts only live entries: if the two
-      // in front both die, the third notices within a few seconds and its clean-up wakes all.
-      let delay = isHead ? timing.headPollMs : Math.min(timing.maxWaiterPollMs, timing.waiterPollMs * decision.ahead);
+      // own), so the further back, the rarer. A wait for free memory looks often (memory frees
+      // outside the ledger); any other wait sleeps on the ledger's events, with a net: 50 waiters
+      // behind a full budget take about one look a second together. `ahead` is from the last look
+      // under the lock, which counts only live entries.
+      const memoryBound = !decision.admit && decision.reason === "memory";
+      const [headMs, stepMs] = memoryBound ? [timing.headPollMs, timing.waiterPollMs] : [timing.ledgerNetMs, timing.ledgerNetMs];
+      let delay = isHead ? headMs : Math.min(timing.maxWaiterPollMs, stepMs * decision.ahead);
       if (deadline !== undefined) delay = Math.max(0, Math.min(delay, deadline - Date.now()));
       const woken = lookNow || (await waker.sleep(delay));
       lookNow = false;
@@ -301,9 +314,12 @@ export async function admit(options: AdmitOptions): Promise<Admission> {
       if (woken && !isHead) {
         // Woken by a change: look first without the lock, and queue for it only when that look
         // says this job could start (or moved to the front).
-        const { self, others } = viewOf(ledger.peek(), own, Date.now());
+        // A head whose owner has died is the one change a peek cannot see (its entry stays until a
+        // look under the lock drops it): the event of its death sends this waiter there.
+        const peeked = ledger.peek();
+        const { self, others } = viewOf(peeked, own, Date.now());
         const first = decideAdmission({ ...others, self });
-        if (!first.admit && first.ahead > 0) continue;
+        if (!first.admit && first.ahead > 0 && !_headDied(peeked, self.seq)) continue;
       }
       const round = decide(own, Date.now(), !woken && isHead);
       decision = round.decision;
@@ -435,6 +451,12 @@ function _admission(
       own.remove();
     },
   };
+}
+
+/** Is the first waiting entry before seq one whose sep is gone? */
+function _headDied(entries: readonly LedgerEntry[], seq: number): boolean {
+  const head = entries.filter((entry) => entry.state === "waiting" && entry.seq < seq).sort((a, b) => a.seq - b.seq)[0];
+  return head !== undefined && !isSameProcess(head.pid, head.pidStartTime);
 }
 
 /** Entries are told apart by seq: two jobs of one sep may share an id only in tests, never a seq. */

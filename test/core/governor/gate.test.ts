@@ -30,6 +30,9 @@ function stateDir(): string {
 
 /** Plenty of free memory, whatever the machine is doing: these tests are about the budget. */
 const roomy: MachineMemory = { totalBytes: 64 * 1024 * MB, memAvailableBytes: 64 * 1024 * MB, cgroupLimitBytes: null, cgroupFreeBytes: null };
+/** Every timed look a minute apart: only ledger events can end a wait within a test's bounds. */
+const SLOW = { headPollMs: 60_000, waiterPollMs: 60_000, maxWaiterPollMs: 60_000 };
+
 let counter = 0;
 function options(state: string, reservationMb: number, extra: Partial<AdmitOptions> = {}): AdmitOptions {
   const id = `job-${++counter}`;
@@ -39,7 +42,7 @@ function options(state: string, reservationMb: number, extra: Partial<AdmitOptio
     reservation: { bytes: reservationMb * MB, source: "flag" },
     job: { id, projectRoot: "/p", argv: ["run", id], cwd: "/p" },
     readMemory: () => roomy,
-    timing: { headPollMs: 20, waiterPollMs: 20, maxWaiterPollMs: 100 },
+    timing: { headPollMs: 20, waiterPollMs: 20, maxWaiterPollMs: 100, ledgerNetMs: 20 },
     ...extra,
   };
 }
@@ -236,14 +239,60 @@ describe("admit(), in one process, on a real ledger", () => {
     const state = stateDir();
     const big = await admitted(admit(options(state, 90)));
     // Polls a minute apart: only the inotify event of the release can wake it within the bound.
-    const waiting = admitted(admit(options(state, 50, { timing: { headPollMs: 60_000, waiterPollMs: 60_000, maxWaiterPollMs: 60_000 } })));
+    const waiting = admitted(admit(options(state, 50, { timing: { ...SLOW, ledgerNetMs: 60_000 } })));
     await waitFor(() => readLedger(state).length === 2, 5000, "it waits");
     big.release();
     expect(await settledWithin(waiting, 5000)).not.toBe("pending");
   });
+
+  test("a wait for room in the budget looks only at its net (5 s by default), not every second", async () => {
+    const state = stateDir();
+    const big = await admitted(admit(options(state, 90)));
+    // The memory reader counts the looks: each decision reads the machine's memory once.
+    let looks = 0;
+    const readMemory = () => {
+      looks++;
+      return roomy;
+    };
+    // Memory-bound cadence of 50 ms, ledger net of 60 s: a budget wait must take the latter.
+    const waiting = admitted(admit(options(state, 50, { readMemory, timing: { headPollMs: 50, waiterPollMs: 50, maxWaiterPollMs: 60_000, ledgerNetMs: 60_000 } })));
+    await waitFor(() => readLedger(state).length === 2, 5000, "it waits");
+    const before = looks;
+    await Bun.sleep(600);
+    expect(looks - before).toBeLessThanOrEqual(1);
+    big.release();
+    expect(await settledWithin(waiting, 5000)).not.toBe("pending");
+  });
+
 });
 
 describe("admit(), real processes", () => {
+  test("the head's sep is SIGKILLed while it waits: the waiter behind it is woken by the death and goes first", async () => {
+    const state = stateDir();
+    const dir = dirs[dirs.length - 1]!.path;
+    const holder = await admitted(admit(options(state, 60)));
+    // The head: another process, waiting for 50 MB that do not fit beside the 60 held.
+    const head = spawnTracked(
+      [process.execPath, join(WORKERS, "admit-hold.ts"), JSON.stringify({ stateDir: state, project: "/p", id: "head", reservationMb: 50, budgetMb: 100, holdMs: 0, checkFile: join(dir, "checks.log") })],
+      { detached: false },
+    );
+    await waitFor(() => readLedger(state).some((e) => e.id === "head" && e.state === "waiting"), 10_000, "the head waits");
+    // Behind it, 40 MB that would fit, but the head has waited past headWaitMs (0): it goes first.
+    // Every timed look is a minute away: only the event of the head's death can wake it in time.
+    const behind = admitted(admit(options(state, 40, { timing: { ...SLOW, ledgerNetMs: 60_000, headWaitMs: 0 } })));
+    await waitFor(() => readLedger(state).filter((e) => e.state === "waiting").length === 2, 5000, "it waits behind the head");
+    expect(await settledWithin(behind, 300)).toBe("pending");
+    head.kill("SIGKILL");
+    await head.exited;
+    const admission = await settledWithin(behind, 5000);
+    expect(admission).not.toBe("pending");
+    expect(readLedger(state).map((e) => [e.id.startsWith("job-"), e.state])).toEqual([
+      [true, "running"],
+      [true, "running"],
+    ]);
+    holder.release();
+  }, 30_000);
+
   test("50 seps from 10 projects at once, small budget: never over it, each admitted once, none stuck", async () => {
     const state = stateDir();
     const dir = dirs[dirs.length - 1]!.path;
