@@ -72,9 +72,22 @@ function _hasChildrenFiles(): boolean {
  * sep's own threads' children files, kept open from walk to walk. Every walk of a job's tree starts
  * at sep (its subreaper), and the runtime has ~8 threads, each with a children file: one pread from
  * offset 0 reads a file afresh, where open, read and close cost three calls and a path lookup, twice
- * per job. Only sep's own: its threads live as long as it does; a job's come and go.
+ * per job. Only sep's own, and only between walks close together (a drain's): a thread's file, once
+ * the thread has ended, reads empty without an error, and a later thread can reuse its tid. A tid
+ * missing from a walk's listing is closed at once; after a pause every file is opened afresh, so a
+ * tid reused meanwhile (the pid counter going all the way round) is never read through a dead file.
  */
 const _ownChildrenFiles = new Map<string, number>();
+let _ownWalkedAt = Number.NEGATIVE_INFINITY;
+const OWN_KEPT_MS = 1000;
+
+function _closeOwnChildren(keep?: ReadonlySet<string>): void {
+  for (const [tid, fd] of _ownChildrenFiles) {
+    if (keep?.has(tid)) continue;
+    closeSync(fd);
+    _ownChildrenFiles.delete(tid);
+  }
+}
 
 function _readOwnChildren(tid: string): string | null {
   let fd = _ownChildrenFiles.get(tid);
@@ -91,7 +104,7 @@ function _readOwnChildren(tid: string): string | null {
     // A children file longer than the buffer (thousands of children) is read whole the slow way.
     return n < _buffer.length ? _buffer.toString("latin1", 0, n) : _read(`/proc/${process.pid}/task/${tid}/children`);
   } catch {
-    closeSync(fd); // the thread has ended
+    closeSync(fd);
     _ownChildrenFiles.delete(tid);
     return null;
   }
@@ -106,19 +119,16 @@ function _childrenOf(pid: number): number[] {
     return []; // gone mid-walk
   }
   const own = pid === process.pid;
+  if (own) {
+    const now = performance.now();
+    _closeOwnChildren(now - _ownWalkedAt < OWN_KEPT_MS ? new Set(tids) : undefined);
+    _ownWalkedAt = now;
+  }
   const children: number[] = [];
   for (const tid of tids) {
     const text = own ? _readOwnChildren(tid) : _read(`/proc/${pid}/task/${tid}/children`);
     if (!text) continue;
     for (const word of text.split(" ")) if (word) children.push(Number(word));
-  }
-  if (own && _ownChildrenFiles.size > tids.length) {
-    const live = new Set(tids);
-    for (const [tid, fd] of _ownChildrenFiles) {
-      if (live.has(tid)) continue;
-      closeSync(fd);
-      _ownChildrenFiles.delete(tid);
-    }
   }
   return children;
 }
