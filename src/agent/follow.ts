@@ -1,6 +1,7 @@
 // Following a run's output from where the caller left off: shared by a detaching `sep --` (which
 // follows its background sep's job) and `sep wait`. Jobs run in order, so each job's log is copied
 // to its end once its record says it completed, and the next one's after it.
+import { compileHotLoopsSoon } from "../core/jit.ts";
 import { readRun } from "../core/records/history.ts";
 import { saveSeen, type SeenOffsets } from "../core/records/seen.ts";
 import { type RunRecord, runExitCode } from "../core/records/types.ts";
@@ -60,6 +61,7 @@ export async function followRun(
   seen: SeenOffsets,
   options: { deadlineMs?: number; present?: () => boolean } = {},
 ): Promise<FollowEnd> {
+  compileHotLoopsSoon();
   for (;;) {
     const run = await copyRunOutput(logDir, runId, seen);
     if (run?.status === "completed") return { kind: "completed", exitCode: runExitCode(run) };

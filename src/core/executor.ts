@@ -5,6 +5,7 @@ import { isAbsolute, resolve } from "node:path";
 import { decide, type JobEnding, type KillReason, signalName, type Verdict } from "./conclusion.ts";
 import { interrupted, onRepeatedInterrupt } from "./interrupts.ts";
 import { noteStderr, writeAll } from "./fd.ts";
+import { compileHotLoopsSoon } from "./jit.ts";
 import { becomeSubreaper } from "./libc.ts";
 import { MemoryWatch } from "./proc/memory.ts";
 import type { SamplePoint } from "./proc/samples.ts";
@@ -220,6 +221,9 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     return failStart(code === "ENOENT" ? "not_found" : "not_executable", `cannot run ${spec.argv[0]}: ${why}`);
   }
   const pgid = child.pid;
+  // From here sep supervises the job, maybe for hours: its poller, pumps and (in a drain) the
+  // next jobs are worth compiling.
+  compileHotLoopsSoon();
 
   let reason: KillReason | undefined;
   let kill: JobResult["kill"];

@@ -3,6 +3,7 @@
 // an error, always putting the terminal back first. `--json` streams the same view as lines.
 import type { MachineView, MachineViewer } from "../core/governor/view.ts";
 import { installInterruptHandlers, interrupted, interruptExitCode } from "../core/interrupts.ts";
+import { compileHotLoopsSoon } from "../core/jit.ts";
 import { textWidth } from "../format.ts";
 import { tryWriteStdout } from "../output.ts";
 import { MemoryHistory } from "./history.ts";
@@ -17,6 +18,7 @@ const QUIT_KEYS = new Set(["q", "Q", "\x03"]);
 /** The live view until the user quits; resolves with sep's exit code, rejects (after restoring the terminal) on an error. */
 export function runLive(viewer: MachineViewer, intervalMs: number): Promise<number> {
   installInterruptHandlers();
+  compileHotLoopsSoon();
   const screen = new Screen();
   const history = new MemoryHistory();
   return new Promise<number>((resolve, reject) => {

@@ -2,6 +2,7 @@
 // job's output, until the run ends.
 import { defineCommand } from "citty";
 import { SepError } from "../../errors.ts";
+import { compileHotLoopsSoon } from "../../core/jit.ts";
 import { latestRun, loadRun, newestInProgress, readRun } from "../../core/records/history.ts";
 import { type RunRecord, runExitCode } from "../../core/records/types.ts";
 import { formatAge } from "../../format.ts";
@@ -48,6 +49,7 @@ export default defineCommand({
  * the completed run. A run whose owner dies is reconciled to cancelled by readRun, so this ends.
  */
 export async function follow(logDir: string, first: RunRecord): Promise<RunRecord> {
+  compileHotLoopsSoon();
   const announced = new Set<number>();
   const finished = new Set<number>();
   const offsets = new Map<number, number>();
