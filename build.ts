@@ -122,17 +122,20 @@ async function runAsync(argv: string[], what: string): Promise<void> {
  * loader instead of jiti), replaced by stubs that say so if ever called. A bundle loads every Node
  * builtin it imports when it starts, lazily used or not: these brought node:zlib, node:crypto,
  * node:readline, node:child_process, node:assert, node:util and node:module into every start of
- * sep, for ~3 ms of its ~15.
+ * sep, for ~3 ms of its ~15. pkg-types serves c12's packageJson and globalRc (both off); exsolve,
+ * which c12 does call, is swapped for src/config-resolve.ts (its builtins cost ~0.7 ms a start).
  */
-const UNUSED_CONFIG_MODULES = ["giget", "chokidar", "ohash", "ohash/utils", "jiti"];
+const UNUSED_CONFIG_MODULES = ["giget", "chokidar", "ohash", "ohash/utils", "jiti", "pkg-types"];
 const unusedConfigFeatures: Bun.BunPlugin = {
   name: "sep-unused-config-features",
   setup(builder) {
     const filter = new RegExp(`^(${UNUSED_CONFIG_MODULES.map((name) => name.replace("/", "\\/")).join("|")})$`);
     builder.onResolve({ filter }, (args) => ({ path: args.path, namespace: "sep-unused" }));
+    // exsolve is used (c12 finds the config file with it), but its one call needs far less than it loads.
+    builder.onResolve({ filter: /^exsolve$/ }, () => ({ path: join(import.meta.dir, "src/config-resolve.ts") }));
     builder.onLoad({ filter: /.*/, namespace: "sep-unused" }, (args) => {
       const fail = `() => { throw new Error(${JSON.stringify(`${args.path} is not part of sep (a config feature sep does not use)`)}); }`;
-      const names = ["downloadTemplate", "digest", "diff", "watch", "createJiti"];
+      const names = ["downloadTemplate", "digest", "diff", "watch", "createJiti", "findWorkspaceDir", "readPackageJSON"];
       return { contents: `${names.map((name) => `export const ${name} = ${fail};`).join("\n")}\nexport default { watch };\n`, loader: "js" };
     });
   },

@@ -194,6 +194,17 @@ describe("what every start of sep loads", () => {
     const code = readFileSync(join(out.path, "cli.js"), "utf8");
     const builtins = new Set([...code.matchAll(/^import [^;\n]*from "(?:node:)?([a-z_/]+)";$/gm)].map((m) => m[1]));
     expect(builtins.has("fs")).toBe(true); // the pattern does find the imports
-    for (const heavy of ["zlib", "crypto", "child_process", "readline"]) expect(builtins.has(heavy)).toBe(false);
+    for (const heavy of ["zlib", "crypto", "child_process", "readline", "assert", "process"]) expect(builtins.has(heavy)).toBe(false);
+  });
+
+  test("c12 finds the config file through sep's resolver, not exsolve (util.inspect, assert, url, process at every start)", async () => {
+    using out = tempDir("sep-bundle-");
+    const result = await Bun.build({ ...BUNDLE, target: "bun", outdir: out.path });
+    expect(result.success).toBe(true);
+    const code = readFileSync(join(out.path, "cli.js"), "utf8");
+    expect(code).toContain("// src/config-resolve.ts");
+    expect(code).not.toContain("node_modules/exsolve/");
+    expect(code).not.toContain("node_modules/pkg-types/");
+    expect(code).not.toMatch(/^import [^;\n]*\binspect\b[^;\n]*from "(?:node:)?util";$/m);
   });
 });
