@@ -1,7 +1,7 @@
 // Turn-taking: one job at a time per scope (or `slots`), in arrival order; a dead holder frees its
 // slot and its leftovers die before the next job; waiting says so once; project and machine scopes.
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   cleanupAll,
@@ -224,6 +224,24 @@ describe("a holder killed with SIGKILL frees the slot; its leftovers die before 
       expect(dead!.job.status).toBe("completed");
       expect(dead!.job.conclusion).toBe("cancelled");
     }, 60_000);
+  }
+});
+
+test("a job over within a moment never writes its slot's started record; a longer job does", async () => {
+  const dir = tempProject();
+  expect((await runSep(["--", "true"], { cwd: dir })).exitCode).toBe(0); // makes the slots dir
+  const seen: string[] = [];
+  const watcher = watch(join(dir, ".sequential-locks/slots"), (_event, name) => {
+    if (name) seen.push(String(name));
+  });
+  try {
+    expect((await runSep(["--", "true"], { cwd: dir })).exitCode).toBe(0);
+    await waitFor(() => seen.includes("0.json"), { what: "the watch to see the holder record" });
+    expect(seen.filter((name) => name === "0.started.json")).toEqual([]);
+    expect((await runSep(["--", "sh", "-c", "sleep 0.5"], { cwd: dir })).exitCode).toBe(0);
+    await waitFor(() => seen.includes("0.started.json"), { what: "the longer job's started record" });
+  } finally {
+    watcher.close();
   }
 });
 

@@ -42,6 +42,12 @@ export interface JobInTurnOptions {
   reserveMb?: number;
 }
 
+/**
+ * How long a job runs before its slot's started record is written: a short job (a drain of quick
+ * commands) is spared a file created and deleted on the hand-over's path.
+ */
+export const STARTED_RECORD_AFTER_MS = 100;
+
 export type JobInTurnOutcome =
   | { ran: true; exitCode: number; result: JobResult }
   | { ran: false; exitCode: number; why: "interrupted" | "aborted" };
@@ -102,6 +108,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
   }
 
   let gate: GatePass | undefined;
+  let startedRecord: ReturnType<typeof setTimeout> | undefined;
   try {
     if (turn.leftover) await cleanUpAfter(turn.leftover, config);
     // The project's turn has come; now the machine's: every sep job on the machine shares one
@@ -152,15 +159,19 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
         holder.pgid = pid;
         holder.leaderStartTime = leaderStartTime;
         holder.startedAt = startedAt;
-        turn.recordHolder(holder);
         recorder.spawned(job);
         gate?.admission.jobStarted(pid, holder.leaderStartTime);
+        // The slot's started record (with the process group) is for the next holder's cleanup after
+        // a crash of ours. A job that ends within STARTED_RECORD_AFTER_MS never needs it: until then
+        // the holder record written before the spawn finds its processes by their SEP_JOB_ID marker.
+        startedRecord = setTimeout(() => turn.recordHolder(holder), STARTED_RECORD_AFTER_MS);
       },
       control: gate ? (control) => gate!.admission.control(control) : undefined,
       // The machine gets the memory back and the next waiter of this project starts now (in that
       // order, so the next job finds this one gone from the ledger); the records below are written
       // while the next job already runs.
       onTreeGone: (ended) => {
+        clearTimeout(startedRecord);
         // Its profile first, so a job of the same command that gets the turn now plans from it.
         if (gate) learnFromRun(gate, ended);
         gate?.admission.release();
@@ -186,6 +197,7 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
     options.reporter?.jobEnded?.(recorder.jobRecord(job), options.total);
     return { ran: true, exitCode: result.verdict.exitCode, result };
   } finally {
+    clearTimeout(startedRecord);
     // Already done by onTreeGone when the job ran; this covers a job that never started or a throw
     // (both are idempotent).
     gate?.admission.release();

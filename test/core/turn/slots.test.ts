@@ -71,3 +71,14 @@ test("a dead holder that left only its holder's file (killed before its spawn) i
   expect(turn.leftover?.pgid).toBeUndefined();
   turn.release();
 });
+
+test("a record written after the release is dropped: it would stand for the slot's next holder", () => {
+  using dir = tempDir();
+  const layout = layoutIn(dir.path);
+  const turn = take(layout);
+  turn.recordHolder(holder("job-1"));
+  turn.release();
+  turn.recordHolder(holder("job-1", 4242));
+  expect(existsSync(layout.slotStarted(0))).toBe(false);
+  expect(existsSync(layout.slotHolder(0))).toBe(false);
+});
