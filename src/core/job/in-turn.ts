@@ -134,17 +134,19 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       return { ran: false, exitCode: interruptExitCode(), why: "interrupted" };
     }
     if (options.abort?.aborted) return { ran: false, exitCode: abortExitCode(options.abort), why: "aborted" };
-    // Recorded before the spawn as well as after it: a sep killed in between leaves a slot record
-    // whose job id lets the next holder find the job's processes by their SEP_JOB_ID marker.
-    turn.recordHolder(holder);
     recorder.open();
-    const logPath = recorder.starting(job, new Date(), gate?.admission.record);
+    const startingAt = new Date();
+    const logPath = recorder.starting(job, startingAt, gate?.admission.record);
+    // Recorded before the spawn, with the job's start (status views show its elapsed time from it),
+    // and again with its process group once it has run a moment: a sep killed in between leaves a
+    // slot record whose job id lets the next holder find the job's processes by their marker.
+    holder.startedAt = startingAt.toISOString();
+    turn.recordHolder(holder);
 
     options.onStart?.();
     notice.debug(`run ${recorder.id} job ${job.n}: starting ${JSON.stringify(job.argv)} in ${job.cwd}`);
     const starting = recorder.jobRecord(job);
     options.reporter?.jobStarting?.(starting, options.total);
-    const startedAt = starting.startedAt ?? undefined;
     const result = await runJob({
       id: job.id,
       argv: job.argv,
@@ -158,7 +160,6 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       onSpawn: (pid, leaderStartTime) => {
         holder.pgid = pid;
         holder.leaderStartTime = leaderStartTime;
-        holder.startedAt = startedAt;
         recorder.spawned(job);
         gate?.admission.jobStarted(pid, holder.leaderStartTime);
         // The slot's started record (with the process group) is for the next holder's cleanup after
