@@ -173,10 +173,12 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       // while the next job already runs.
       onTreeGone: (ended) => {
         clearTimeout(startedRecord);
-        // Its profile first, so a job of the same command that gets the turn now plans from it.
-        if (gate) learnFromRun(gate, ended);
         gate?.admission.release();
         turn.release();
+        // What it used teaches its command's profile once the next job is on its way (a profile
+        // write, under its lock, is not on the hand-over's path). A job of the same command that
+        // was waiting right behind it may plan without this last run, as if it had waited less.
+        if (gate) learnFromRun(gate, ended);
       },
       onWarning: (message) => {
         notice.warn(message);
