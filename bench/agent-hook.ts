@@ -83,7 +83,7 @@ export async function agentHook(ctx: Context): Promise<Section> {
 }
 
 if (import.meta.main) {
-  const ctx = makeContext((message) => console.error(message));
+  const ctx = await makeContext((message) => console.error(message));
   try {
     const section = await agentHook(ctx);
     console.log(`## ${section.title}\n\n${section.markdown}\n`);

@@ -207,7 +207,7 @@ function writeSection(section: Section, machine: string): void {
 }
 
 if (import.meta.main) {
-  const ctx = makeContext((message) => process.stderr.write(`${message}\n`));
+  const ctx = await makeContext((message) => process.stderr.write(`${message}\n`));
   try {
     const section = await atomify(ctx);
     const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? cpus()[0]?.model ?? "?";

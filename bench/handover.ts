@@ -78,15 +78,18 @@ export async function handover(ctx: Context): Promise<Section> {
   const sepDir = tempProject(ctx, "handover-sep");
   const flockDir = tempProject(ctx, "handover-flock");
   const lockFile = join(flockDir, "flock.lock");
+  const floorLock = join(flockDir, "floor.lock");
   const tmpfsDir = tmpfsProject("handover");
   const tools = [
     { name: "sep", dir: sepDir, wrap: (argv: string[]) => [ctx.sep, "--", ...argv], waitMessage: true },
     { name: "flock", dir: flockDir, wrap: (argv: string[]) => ["flock", lockFile, ...argv], waitMessage: false },
+    // flock(1) written in Bun (bench/floor.ts): the hand-over any per-invocation Bun process pays.
+    { name: "floor", dir: flockDir, wrap: (argv: string[]) => [ctx.floor, floorLock, ...argv], waitMessage: false },
     // The same sep with its project on a tmpfs: what the disk's file creation costs the hand-over.
     ...(tmpfsDir ? [{ name: "sepTmpfs", dir: tmpfsDir, wrap: (argv: string[]) => [ctx.sep, "--", ...argv], waitMessage: true }] : []),
   ];
-  const latencies: Record<string, number[]> = { sep: [], flock: [], sepTmpfs: [] };
-  const rejected: Record<string, string[]> = { sep: [], flock: [], sepTmpfs: [] };
+  const latencies: Record<string, number[]> = { sep: [], flock: [], floor: [], sepTmpfs: [] };
+  const rejected: Record<string, string[]> = { sep: [], flock: [], floor: [], sepTmpfs: [] };
   const calibration: number[] = [];
 
   // One warm-up pair each (page cache, first-run directory creation).
@@ -111,13 +114,14 @@ export async function handover(ctx: Context): Promise<Section> {
   const cal = stats(calibration);
   const sep = stats(latencies.sep!);
   const flock = stats(latencies.flock!);
+  const floor = stats(latencies.floor!);
   const teardown = stats(split.teardown);
   const pickup = stats(split.pickup);
   const sepNet = stats(latencies.sep!.map((x) => x - cal.median));
   const flockNet = stats(latencies.flock!.map((x) => x - cal.median));
   const sepTmpfs = latencies.sepTmpfs!.length > 0 ? stats(latencies.sepTmpfs!) : undefined;
   const sepTmpfsNet = sepTmpfs ? stats(latencies.sepTmpfs!.map((x) => x - cal.median)) : undefined;
-  ctx.log(`handover: sep ${fmt(sep.median, 2)} ms${sepTmpfs ? ` (project on tmpfs ${fmt(sepTmpfs.median, 2)} ms)` : ""}, flock ${fmt(flock.median, 2)} ms, calibration ${fmt(cal.median, 2)} ms`);
+  ctx.log(`handover: sep ${fmt(sep.median, 2)} ms${sepTmpfs ? ` (project on tmpfs ${fmt(sepTmpfs.median, 2)} ms)` : ""}, flock ${fmt(flock.median, 2)} ms, floor ${fmt(floor.median, 2)} ms, calibration ${fmt(cal.median, 2)} ms`);
 
   const row = (name: string, raw: ReturnType<typeof stats>, net?: ReturnType<typeof stats>) => [
     name,
@@ -150,6 +154,7 @@ export async function handover(ctx: Context): Promise<Section> {
         row("sep", sep, sepNet),
         ...(sepTmpfs && sepTmpfsNet ? [row("sep, project on a tmpfs (diagnostic)", sepTmpfs, sepTmpfsNet)] : []),
         row("`flock(1)`", flock, flockNet),
+        row("floor: flock(1) in Bun (`bench/floor.ts`)", floor, stats(latencies.floor!.map((x) => x - cal.median))),
         row("calibration (stamp; stamp)", cal),
       ],
     ),
@@ -176,6 +181,11 @@ export async function handover(ctx: Context): Promise<Section> {
       (sepTmpfs ? ` (${fmt(sep.median - sepTmpfs.median, 2)} ms of the median)` : "") +
       ". The two rows are medians of separate samples, each including one flock(1) exec or exit (~0.5–1 ms), so they add " +
       "up to the sep row only roughly.",
+    "",
+    `The *floor* row is \`bench/floor.ts\`, flock(1) written in Bun and compiled as sep is: it blocks in flock(2) on the main ` +
+      "thread, spawns its command, waits for it and unlocks; no config, records or governor. Its hand-over, " +
+      `${fmt(floor.median, 2)} ms = ${fmt(floor.median / flock.median, 2)}× \`flock(1)\`, is what the runtime itself costs: the ` +
+      "holder noticing its child's exit through the event loop, and the waiter's spawn.",
     notes.length ? `\nDiscarded: ${notes.join("; ")}.` : "",
   ].join("\n");
 
@@ -191,7 +201,7 @@ export async function handover(ctx: Context): Promise<Section> {
       },
       {
         what: "hand-over to the next waiter (wave 2)",
-        yardstick: `\`flock(1)\` median ${fmt(flock.median, 2)} ms`,
+        yardstick: `\`flock(1)\` median ${fmt(flock.median, 2)} ms; floor (flock(1) in Bun) ${fmt(floor.median, 2)} ms = ${fmt(floor.median / flock.median, 2)}×`,
         goal: "median ≤ 1.5× `flock(1)`, and ≤ 2 ms",
         result: `median ${fmt(sep.median, 2)} ms = ${fmt(sep.median / flock.median, 2)}× \`flock(1)\``,
         status:

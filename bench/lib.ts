@@ -4,6 +4,7 @@ import { dlopen, FFIType as T } from "bun:ffi";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { COMPILE_OPTIONS } from "../build.ts";
 
 export const REPO = resolve(import.meta.dir, "..");
 export const FIXTURES = join(REPO, "test/fixtures");
@@ -32,6 +33,11 @@ export interface Context {
   /** absolute path of the stamp program: `stamp WORDS...` prints WORDS and CLOCK_MONOTONIC ns */
   stamp: string;
   stampKind: string;
+  /**
+   * absolute path of the floor program (bench/floor.ts, compiled as sep is): `floor --version`, and
+   * `floor LOCKFILE COMMAND...`, flock(1) in Bun. The least a per-invocation Bun process pays.
+   */
+  floor: string;
   /** absolute path of a python3 interpreter (not a pyenv shim) */
   python: string;
   /** scratch dir for the whole run, removed at the end */
@@ -98,7 +104,7 @@ function _python(env: Record<string, string>): string {
   return path;
 }
 
-export function makeContext(log: (message: string) => void): Context {
+export async function makeContext(log: (message: string) => void): Promise<Context> {
   const scratch = mkdtempSync(join(tmpdir(), "sep-bench-"));
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
@@ -115,8 +121,23 @@ export function makeContext(log: (message: string) => void): Context {
   copyFileSync(built, sep);
   Bun.spawnSync(["chmod", "755", sep]);
   const stamp = _buildStamp(scratch, env);
+  const floor = await _buildFloor(scratch);
   const clockTicks = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
-  return { sep, stamp: stamp.path, stampKind: stamp.kind, python: _python(env), scratch, env, clockTicks, sepHwm: [], log };
+  return { sep, stamp: stamp.path, stampKind: stamp.kind, floor, python: _python(env), scratch, env, clockTicks, sepHwm: [], log };
+}
+
+/** bench/floor.ts as an executable built with sep's own bundle and compile options (bytecode, minify, JIT policy). */
+async function _buildFloor(scratch: string): Promise<string> {
+  const outfile = join(scratch, "floor");
+  const result = await Bun.build({
+    entrypoints: [join(import.meta.dir, "floor.ts")],
+    format: "esm",
+    compile: { outfile, ...COMPILE_OPTIONS },
+    bytecode: true,
+    minify: true,
+  });
+  if (!result.success) throw new Error(`building the floor program failed: ${result.logs.join("\n")}`);
+  return outfile;
 }
 
 /**

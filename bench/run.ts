@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const started = performance.now();
-  const ctx = makeContext((message) => console.error(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${message}`));
+  const ctx = await makeContext((message) => console.error(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${message}`));
   const sections: Section[] = [];
   try {
     const header = machine(ctx);
