@@ -362,33 +362,44 @@ async function runContender(ctx: Context, c: Contender, rep: number, jobs: WorkJ
   let memfreeBytes: number | undefined;
   const joblog = join(outDir, "joblog");
 
+  if (c.kind === "parallel" && !Bun.which("parallel", { PATH: ctx.env.PATH ?? "" })) {
+    throw new Error("GNU parallel is not installed (apt-get install parallel): its contender cannot run");
+  }
   sampler.start();
   const startedAtMs = Date.now();
   const t0 = monoMs();
-  if (c.kind === "parallel") {
-    memfreeBytes = c.memfree!();
-    const lines = jobs.map((j) => `cd '${dirs[j.project]}' && exec ${cmd(j).map((w) => `'${w}'`).join(" ")}`);
-    procs.push(
-      Bun.spawn(
-        ["parallel", "--will-cite", "--jobs", String(JOBS), "--memfree", String(memfreeBytes), "--joblog", joblog, "--tmpdir", outDir, ":::", ...lines],
-        { cwd: ctx.scratch, env: { ...ctx.env, SHELL: "/bin/sh" }, stdin: "ignore", stdout: Bun.file(join(outDir, "stdout")), stderr: Bun.file(join(outDir, "stderr")) },
-      ),
-    );
-  } else {
-    for (const j of jobs) {
-      if (j.i > 0) await Bun.sleep(STAGGER_MS);
-      const argv = c.kind === "bare" ? cmd(j) : [ctx.sep, "--", ...cmd(j)];
-      const env = c.kind === "bare" ? ctx.env : { ...ctx.env, ...c.env, SEP_LOG_DIR: logDirName };
+  // A contender that fails to start must not leave the sampler's interval keeping the whole bench
+  // alive after its report is printed.
+  try {
+    if (c.kind === "parallel") {
+      memfreeBytes = c.memfree!();
+      const lines = jobs.map((j) => `cd '${dirs[j.project]}' && exec ${cmd(j).map((w) => `'${w}'`).join(" ")}`);
       procs.push(
-        Bun.spawn(argv, {
-          cwd: dirs[j.project],
-          env,
-          stdin: "ignore",
-          stdout: Bun.file(join(outDir, `${j.i}.out`)),
-          stderr: Bun.file(join(outDir, `${j.i}.err`)),
-        }),
+        Bun.spawn(
+          ["parallel", "--will-cite", "--jobs", String(JOBS), "--memfree", String(memfreeBytes), "--joblog", joblog, "--tmpdir", outDir, ":::", ...lines],
+          { cwd: ctx.scratch, env: { ...ctx.env, SHELL: "/bin/sh" }, stdin: "ignore", stdout: Bun.file(join(outDir, "stdout")), stderr: Bun.file(join(outDir, "stderr")) },
+        ),
       );
+    } else {
+      for (const j of jobs) {
+        if (j.i > 0) await Bun.sleep(STAGGER_MS);
+        const argv = c.kind === "bare" ? cmd(j) : [ctx.sep, "--", ...cmd(j)];
+        const env = c.kind === "bare" ? ctx.env : { ...ctx.env, ...c.env, SEP_LOG_DIR: logDirName };
+        procs.push(
+          Bun.spawn(argv, {
+            cwd: dirs[j.project],
+            env,
+            stdin: "ignore",
+            stdout: Bun.file(join(outDir, `${j.i}.out`)),
+            stderr: Bun.file(join(outDir, `${j.i}.err`)),
+          }),
+        );
+      }
     }
+  } catch (error) {
+    sampler.stop();
+    for (const p of procs) p.kill("SIGKILL");
+    throw error;
   }
   const codes = await Promise.all(procs.map((p) => p.exited));
   const makespanMs = monoMs() - t0;
