@@ -17,6 +17,7 @@ import {
   startSep,
   tempDir,
   tempProject,
+  waitFor,
   waitForFile,
 } from "./helpers.ts";
 
@@ -160,6 +161,26 @@ test("a log dir that fills up: stdout still gets all the output, the exit code i
   expect(result.stdout.length).toBe(1_000_000);
   expect(result.stderr).toMatch(/incomplete|lost/);
   expect(result.stderr).toContain("ENOSPC");
+}, 30_000);
+
+test("a lock dir that fills up while the job runs: the slot's started record is not written, sep says so, and the job runs to its end", async () => {
+  const full = tinyFilesystem();
+  if (full === undefined) return; // needs root and mount(8); covered on such machines
+  const dir = tempProject();
+  // The job fills the lock dir's file system to its last byte as it starts, before its started
+  // record is due (100 ms after the spawn), then waits to be let go.
+  const script = 'cat /dev/zero > "$1/filler" 2>/dev/null; while [ ! -f go ]; do sleep 0.02; done; exit 4';
+  const job = startSep(["--", "sh", "-c", script, "sh", full], {
+    cwd: dir,
+    env: sepEnv({ SEQUENTIAL_LOCK_BASE_DIR: join(full, "locks") }),
+  });
+  await waitFor(() => /could not record/.test(job.stderr()), { what: "sep to say the started record was not written" });
+  expect(existsSync(join(full, "locks", "slots", "0.started.json"))).toBe(false);
+  writeFileSync(join(dir, "go"), "");
+  const result = await job.done;
+  expect(result.exitCode).toBe(4);
+  expect(job.stderr()).toContain("ENOSPC");
+  expect(onlyRun(join(dir, "logs")).job.exitCode).toBe(4);
 }, 30_000);
 
 test("the full-log message counts the bytes the log really holds", async () => {

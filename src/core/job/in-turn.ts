@@ -165,7 +165,14 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
         // The slot's started record (with the process group) is for the next holder's cleanup after
         // a crash of ours. A job that ends within STARTED_RECORD_AFTER_MS never needs it: until then
         // the holder record written before the spawn finds its processes by their SEP_JOB_ID marker.
-        startedRecord = setTimeout(() => turn.recordHolder(holder), STARTED_RECORD_AFTER_MS);
+        startedRecord = setTimeout(() => {
+          try {
+            turn.recordHolder(holder);
+          } catch (error) {
+            // The job runs on; only a crash of this sep would miss the record (the marker still finds the job).
+            notice.warn(`could not record ${job.name}'s process group in its slot (${errorMessage(error)})`);
+          }
+        }, STARTED_RECORD_AFTER_MS);
       },
       control: gate ? (control) => gate!.admission.control(control) : undefined,
       // The machine gets the memory back and the next waiter of this project starts now (in that
