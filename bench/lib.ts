@@ -126,7 +126,7 @@ export async function makeContext(log: (message: string) => void): Promise<Conte
   return { sep, stamp: stamp.path, stampKind: stamp.kind, floor, python: _python(env), scratch, env, clockTicks, sepHwm: [], log };
 }
 
-/** bench/floor.ts as an executable built with sep's own bundle and compile options (bytecode, minify, JIT policy). */
+/** bench/floor.ts as an executable built as sep is: the same Bun, bytecode, minify and compile options (JIT policy). */
 async function _buildFloor(scratch: string): Promise<string> {
   const outfile = join(scratch, "floor");
   const result = await Bun.build({

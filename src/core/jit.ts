@@ -14,5 +14,11 @@ let _armed = false;
 export function compileHotLoopsSoon(): void {
   if (_armed) return;
   _armed = true;
-  setTimeout(() => Bun.unsafe.setJITPolicy(1), HOT_AFTER_MS).unref();
+  setTimeout(() => {
+    try {
+      Bun.unsafe.setJITPolicy(1);
+    } catch {
+      // a runtime without it held nothing back
+    }
+  }, HOT_AFTER_MS).unref();
 }

@@ -227,22 +227,45 @@ describe("a holder killed with SIGKILL frees the slot; its leftovers die before 
   }
 });
 
-test("a job over within a moment never writes its slot's started record; a longer job does", async () => {
-  const dir = tempProject();
-  expect((await runSep(["--", "true"], { cwd: dir })).exitCode).toBe(0); // makes the slots dir
+/** The names of the files created, renamed or removed in a project's slots dir while fn runs. */
+async function slotEvents(dir: string, fn: () => Promise<void>): Promise<string[]> {
   const seen: string[] = [];
   const watcher = watch(join(dir, ".sequential-locks/slots"), (_event, name) => {
     if (name) seen.push(String(name));
   });
   try {
-    expect((await runSep(["--", "true"], { cwd: dir })).exitCode).toBe(0);
-    await waitFor(() => seen.includes("0.json"), { what: "the watch to see the holder record" });
-    expect(seen.filter((name) => name === "0.started.json")).toEqual([]);
-    expect((await runSep(["--", "sh", "-c", "sleep 0.5"], { cwd: dir })).exitCode).toBe(0);
-    await waitFor(() => seen.includes("0.started.json"), { what: "the longer job's started record" });
+    await fn();
+    // The holder record's last event is its removal at the release: every event before it is in.
+    await waitFor(() => seen.filter((name) => name === "0.json").length >= 2, { what: "the holder record's creation and removal" });
+    return seen;
   } finally {
     watcher.close();
   }
+}
+
+describe("the slot's started record (the job's process group, for the next holder's cleanup after a crash)", () => {
+  test("with the governor on, a job over within a moment never writes it (the ledger has its group); a longer job does", async () => {
+    const dir = tempProject();
+    expect((await runSep(["--", "true"], { cwd: dir })).exitCode).toBe(0); // makes the slots dir
+    const short = await slotEvents(dir, async () => {
+      expect((await runSep(["--", "true"], { cwd: dir })).exitCode).toBe(0);
+    });
+    expect(short).not.toContain("0.started.json");
+    const long = await slotEvents(dir, async () => {
+      expect((await runSep(["--", "sh", "-c", "sleep 0.5"], { cwd: dir })).exitCode).toBe(0);
+    });
+    expect(long).toContain("0.started.json");
+  });
+
+  test("with the governor off, every job writes it at once: the slot's record is then the only one with the group", async () => {
+    const dir = tempProject();
+    const env = sepEnv({ SEP_MEMORY_BUDGET_MB: "0" });
+    expect((await runSep(["--", "true"], { cwd: dir, env })).exitCode).toBe(0);
+    const events = await slotEvents(dir, async () => {
+      expect((await runSep(["--", "true"], { cwd: dir, env })).exitCode).toBe(0);
+    });
+    expect(events).toContain("0.started.json");
+  });
 });
 
 test("waiting prints one line on stderr naming what it waits for", async () => {

@@ -43,8 +43,8 @@ export interface JobInTurnOptions {
 }
 
 /**
- * How long a job runs before its slot's started record is written: a short job (a drain of quick
- * commands) is spared a file created and deleted on the hand-over's path.
+ * How long a job runs, with the governor on, before its slot's started record is written: a short
+ * job (a drain of quick commands) is spared a file created and deleted on the hand-over's path.
  */
 export const STARTED_RECORD_AFTER_MS = 100;
 
@@ -163,16 +163,21 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
         recorder.spawned(job);
         gate?.admission.jobStarted(pid, holder.leaderStartTime);
         // The slot's started record (with the process group) is for the next holder's cleanup after
-        // a crash of ours. A job that ends within STARTED_RECORD_AFTER_MS never needs it: until then
-        // the holder record written before the spawn finds its processes by their SEP_JOB_ID marker.
-        startedRecord = setTimeout(() => {
+        // a crash of ours. With the governor on, the ledger entry has the group at once, and the next
+        // holder's admission kills a dead entry's group before its job starts; the slot's record then
+        // waits until the job has run STARTED_RECORD_AFTER_MS, and a shorter job never writes it.
+        const recordStarted = () => {
           try {
             turn.recordHolder(holder);
           } catch (error) {
-            // The job runs on; only a crash of this sep would miss the record (the marker still finds the job).
-            notice.warn(`could not record ${job.name}'s process group in its slot (${errorMessage(error)})`);
+            // The job runs on; only a crash of this sep would miss the record.
+            const message = `could not record ${job.name}'s process group in its slot (${errorMessage(error)})`;
+            notice.warn(message);
+            recorder.warn(job, message);
           }
-        }, STARTED_RECORD_AFTER_MS);
+        };
+        if (gate) startedRecord = setTimeout(recordStarted, STARTED_RECORD_AFTER_MS);
+        else recordStarted();
       },
       control: gate ? (control) => gate!.admission.control(control) : undefined,
       // The machine gets the memory back and the next waiter of this project starts now (in that
@@ -180,12 +185,10 @@ export async function runJobInTurn(options: JobInTurnOptions): Promise<JobInTurn
       // while the next job already runs.
       onTreeGone: (ended) => {
         clearTimeout(startedRecord);
+        // Its profile first, so a job of the same command that gets the turn now plans from it.
+        if (gate) learnFromRun(gate, ended);
         gate?.admission.release();
         turn.release();
-        // What it used teaches its command's profile once the next job is on its way (a profile
-        // write, under its lock, is not on the hand-over's path). A job of the same command that
-        // was waiting right behind it may plan without this last run, as if it had waited less.
-        if (gate) learnFromRun(gate, ended);
       },
       onWarning: (message) => {
         notice.warn(message);

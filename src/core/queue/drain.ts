@@ -11,12 +11,13 @@ import { jobLimits, recordedLimits } from "../job/limits.ts";
 import { notice } from "../notices.ts";
 import { runOnFinish } from "../on-finish.ts";
 import { lockLayout } from "../paths.ts";
-import { isAlive, isSameProcess, ownStartTime } from "../proc/index.ts";
+import { isAlive, isSameProcess, killTree, ownStartTime } from "../proc/index.ts";
 import { RunRecorder } from "../records/recorder.ts";
 import { reconcileRun } from "../records/reconcile.ts";
 import type { RunRecord } from "../records/types.ts";
 import { ensurePrivateDir, readJson, unlinkSafe, writeJsonAtomic } from "../store.ts";
 import { releaseLockFile, tryLockFile } from "../turn/flock.ts";
+import { leftoverProcesses } from "../turn/leftovers.ts";
 import { readHolders, reclaimAbandonedSlots } from "../turn/slots.ts";
 import { WaitTimeoutError } from "../turn/wait.ts";
 import {
@@ -306,8 +307,10 @@ export async function stopDrain(config: ResolvedConfig): Promise<DrainInfo | und
     if (!isAlive(drain.pid)) return drain;
     await Bun.sleep(20);
   }
+  // Its job's group and every process carrying its marker (a job in its first moment, before its
+  // group is in the slot's record, is found by the marker).
   for (const holder of readHolders(config.lockDir, config.slots)) {
-    if (holder.runId === drain.runId && holder.pgid) signal(-holder.pgid, "SIGKILL");
+    if (holder.runId === drain.runId) killTree({ pgid: holder.pgid, pids: leftoverProcesses(holder), signal: "SIGKILL" });
   }
   signal(drain.pid, "SIGKILL");
   return drain;
