@@ -219,7 +219,11 @@ export function startSep(args: string[], options: SepOptions): SepProcess {
   });
   onCleanup(async () => {
     if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill("SIGKILL");
+      // SIGTERM first: sep then stops its job's tree. A SIGKILLed sep leaves its detached job
+      // running (by design), and a test that failed halfway would leak it onto the machine.
+      proc.kill("SIGTERM");
+      await Promise.race([proc.exited, Bun.sleep(3000)]);
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
       await proc.exited;
     }
   });
