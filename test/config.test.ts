@@ -1,14 +1,12 @@
 // resolveConfig on real temp projects: defaults, precedence, root discovery, scope, sep.config.*,
 // and the errors a person gets for bad values and broken files.
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { configReport, formatConfigTable } from "../src/commands/config.ts";
 import { CONFIG_KEYS, type ConfigFlags, type ConfigKey, FLAG_TO_KEY, parseDotenv, resolveConfig } from "../src/config.ts";
 import { ConfigError } from "../src/errors.ts";
-import { resolveModulePath } from "../src/config-resolve.ts";
-import { tempDir } from "./helpers.ts";
 
 const made: string[] = [];
 afterAll(() => {
@@ -452,25 +450,5 @@ describe("onFinish: a shell command line, taken as written", () => {
   test("in sep.config.ts it must be a string", async () => {
     const root = project({ "sep.config.ts": "export default { onFinish: true };\n" });
     await expect(resolveConfig({ cwd: root, env: {} })).rejects.toThrow(/onFinish must be a shell command line \(a string, run by sh -c; empty = none\) \(got true in .*sep\.config\.ts\)/);
-  });
-});
-
-describe("resolveModulePath (exsolve's rule for an absolute path, in the binary)", () => {
-  test("the file itself, through its realpath; else each suffix and extension; else undefined or a throw", () => {
-    using dir = tempDir("sep-resolve-");
-    writeFileSync(join(dir.path, "sep.config.ts"), "export default {}\n");
-    mkdirSync(join(dir.path, "pkg"));
-    writeFileSync(join(dir.path, "pkg", "index.js"), "");
-    symlinkSync(join(dir.path, "sep.config.ts"), join(dir.path, "link.ts"));
-    const real = realpathSync(join(dir.path, "sep.config.ts"));
-    expect(resolveModulePath(join(dir.path, "sep.config.ts"), { try: true })).toBe(real);
-    expect(resolveModulePath(join(dir.path, "link.ts"), { try: true })).toBe(real);
-    expect(resolveModulePath(join(dir.path, "link.ts"), { try: true, preserveSymlinks: true })).toBe(join(dir.path, "link.ts"));
-    expect(resolveModulePath(join(dir.path, "sep.config"), { try: true, extensions: [".js", ".ts"] })).toBe(real);
-    expect(resolveModulePath(join(dir.path, "pkg"), { try: true, suffixes: ["", "/index"], extensions: [".ts", ".js"] })).toBe(realpathSync(join(dir.path, "pkg", "index.js")));
-    expect(resolveModulePath(join(dir.path, "missing"), { try: true, extensions: [".ts"] })).toBeUndefined();
-    expect(() => resolveModulePath(join(dir.path, "missing"))).toThrow(/Cannot resolve module/);
-    expect(resolveModulePath("some-package", { try: true })).toBeUndefined();
-    expect(() => resolveModulePath("some-package")).toThrow(/only file paths/);
   });
 });

@@ -46,7 +46,7 @@ export interface JobInTurnOptions {
  * How long a job runs, with the governor on, before its slot's started record is written: a short
  * job (a drain of quick commands) is spared a file created and deleted on the hand-over's path.
  */
-export const STARTED_RECORD_AFTER_MS = 100;
+const STARTED_RECORD_AFTER_MS = 100;
 
 export type JobInTurnOutcome =
   | { ran: true; exitCode: number; result: JobResult }
