@@ -2,8 +2,9 @@
 // job's process group) in its slot files, so after a crash the next holder finds what was left.
 //
 // Two files, not one rewritten: `N.json` before the spawn (who holds the slot, and the job id whose
-// SEP_JOB_ID marker finds its processes), `N.started.json` once the job has run for a moment (the
-// same, with the process group; a job that ends sooner never writes it). A second write to a fresh
+// SEP_JOB_ID marker finds its processes), `N.started.json` after it (the same, with the process
+// group; with the governor on, whose ledger has the group at once, only once the job has run for a
+// moment, so a job that ends sooner never writes it: job/in-turn.ts). A second write to a fresh
 // name is a file created and, at release, deleted; rewriting one name would be a replace, which
 // ext4 forces to the disk at once (and whose deletion a disk mounted with `discard` then waits
 // for), once per job on the path of every hand-over. Readers take the started record when there is
